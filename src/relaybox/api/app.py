@@ -1,0 +1,122 @@
+"""create_app(settings): the one place where the platform is wired together."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from relaybox.api.common import is_legacy, json_response
+from relaybox.api.legacy import errors as legacy_errors
+from relaybox.api.limits import BodySizeLimit
+from relaybox.api.oneapi import accounts as oneapi_accounts
+from relaybox.api.oneapi import auth as oneapi_auth
+from relaybox.api.oneapi import campaigns as oneapi_campaigns
+from relaybox.api.oneapi import errors as oneapi_errors
+from relaybox.api.oneapi import messages as oneapi_messages
+from relaybox.config import Settings
+from relaybox.connectors.simulator import SimulatorConnector
+from relaybox.engine import Engine
+from relaybox.errors import LegacyCode, RelayboxError, ValidationFailed
+from relaybox.services.auth import Authenticator, jwt_secret
+from relaybox.services.platform import Platform
+from relaybox.store.db import Database
+from relaybox.store.migrate import upgrade
+from relaybox.store.pricing import load_price_book, seed_price_list
+
+log = logging.getLogger("relaybox")
+
+
+async def open_platform(settings: Settings, *, migrate: bool = True) -> Platform:
+    """Connect to the store, migrate it, seed the price list, and load the price book."""
+    db = Database(settings.database_url)
+    if migrate:
+        await upgrade(db)
+        async with db.write() as conn:
+            await seed_price_list(conn)
+    async with db.read() as conn:
+        prices = await load_price_book(conn)
+    return Platform(db=db, prices=prices, settings=settings)
+
+
+def build_engine(platform: Platform) -> Engine:
+    connector = SimulatorConnector(
+        speed=platform.settings.sim_speed, profile=platform.settings.sim_profile, seed=platform.settings.sim_seed
+    )
+    return Engine(platform, connector, batch_size=platform.settings.dispatch_batch)
+
+
+def error_response(request: Request, exc: RelayboxError):
+    status, body = (legacy_errors if is_legacy(request) else oneapi_errors).envelope(exc)
+    return json_response(body, status)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        platform = await open_platform(settings)
+        app.state.platform = platform
+        app.state.authenticator = Authenticator(platform, await jwt_secret(platform))
+        engine = build_engine(platform) if settings.engine else None
+        app.state.engine = engine
+        app.state.notify_engine = engine.notify if engine else (lambda: None)
+        if engine:
+            await engine.start()
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            if engine:
+                await engine.stop()
+            await platform.db.dispose()
+
+    app = FastAPI(title="relaybox", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app.state.ready = False
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(RelayboxError)
+    async def on_error(request: Request, exc: RelayboxError):
+        return error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError):
+        return error_response(request, ValidationFailed.one("body", "The request is invalid.", LegacyCode.INVALID_PAYLOAD))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException):
+        if is_legacy(request) and exc.status_code == 405:
+            return json_response(legacy_errors.error_body(LegacyCode.UNKNOWN_METHOD))
+        messages = {404: "Not found", 405: "Method not allowed"}
+        return json_response({"message": messages.get(exc.status_code, exc.detail)}, exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if is_legacy(request):
+            return json_response(legacy_errors.error_body(LegacyCode.UNKNOWN_ERROR))
+        return json_response({"message": "Server Error"}, 500)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz(request: Request):
+        if not getattr(request.app.state, "ready", False):
+            return json_response({"status": "starting"}, 503)
+        return json_response({"status": "ok"})
+
+    for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages):
+        app.include_router(module.router)
+    _include_legacy(app)
+    return app
+
+
+def _include_legacy(app: FastAPI) -> None:
+    try:
+        from relaybox.api.legacy import routes
+    except ImportError:  # the legacy family is optional while it is being built
+        return
+    routes.include(app)

@@ -1,0 +1,69 @@
+"""HTTP helpers shared by both API families: JSON bodies, responses, query parameters."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
+
+from relaybox.errors import FieldError, LegacyCode, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def json_response(content: object, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(content), status_code=status_code, media_type="application/json")
+
+
+def is_legacy(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/rest/") or path.startswith("/v1.0/") or path in ("/rest", "/v1.0")
+
+
+async def read_json(request: Request) -> tuple[bytes, object]:
+    body = await request.body()
+    if not body.strip():
+        raise ValidationFailed.one("body", "The request body must be a JSON object.", LegacyCode.INVALID_PAYLOAD)
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise ValidationFailed.one("body", "The request body is not valid JSON.", LegacyCode.INVALID_PAYLOAD) from None
+    if not isinstance(data, dict):
+        raise ValidationFailed.one("body", "The request body must be a JSON object.", LegacyCode.INVALID_PAYLOAD)
+    return body, data
+
+
+def _field_message(err: dict, path: str) -> str:
+    name = path.rsplit(".", 1)[-1] if path else "body"
+    kind = err.get("type", "")
+    if kind == "missing":
+        return f"The {name} field is required."
+    return f"The {name} field is invalid: {err.get('msg', 'invalid value')}."
+
+
+def validation_failed(exc: ValidationError, legacy_codes: dict[str, int] | None = None) -> ValidationFailed:
+    errors: list[FieldError] = []
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err.get("loc", ()) if not str(p).startswith(("function-", "union["))]
+        # pydantic reports which union member failed ("int", "str"): not part of the field path
+        loc = [p for p in loc if p not in ("int", "str", "float", "bool", "constrained-str")]
+        path = ".".join(loc)
+        top = loc[0] if loc else ""
+        code = (legacy_codes or {}).get(top, LegacyCode.INVALID_PARAMETERS)
+        if err.get("type") == "missing":
+            code = (legacy_codes or {}).get(f"{top}:missing", LegacyCode.NOT_ENOUGH_PARAMETERS)
+        errors.append(FieldError(path or "body", _field_message(err, path), code))
+    # one message per path is enough; pydantic reports every union branch
+    seen: set[str] = set()
+    unique = [e for e in errors if not (e.path in seen or seen.add(e.path))]
+    return ValidationFailed(unique)
+
+
+def parse_model(model: type[M], data: object, legacy_codes: dict[str, int] | None = None) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_failed(exc, legacy_codes) from None

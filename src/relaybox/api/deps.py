@@ -1,0 +1,47 @@
+"""Authentication for both families, as FastAPI dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from relaybox.domain.models import Caller
+from relaybox.errors import Unauthenticated
+from relaybox.services.auth import Authenticator
+from relaybox.services.platform import Platform
+
+
+def get_platform(request: Request) -> Platform:
+    return request.app.state.platform
+
+
+def get_authenticator(request: Request) -> Authenticator:
+    return request.app.state.authenticator
+
+
+async def oneapi_caller(request: Request) -> Caller:
+    """`Authorization: Bearer <JWT>` from /api/auth/login, or the key itself in `X-API-KEY`."""
+    auth: Authenticator = request.app.state.authenticator
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        token = header[7:].strip()
+        if token.startswith(("live_", "test_")):
+            return await auth.caller_for_key(token)
+        return await auth.caller_for_token(token)
+    key = request.headers.get("x-api-key")
+    if key:
+        return await auth.caller_for_key(key)
+    raise Unauthenticated()
+
+
+async def legacy_caller(request: Request) -> Caller:
+    key = request.headers.get("x-api-key")
+    if not key:
+        raise Unauthenticated()
+    return await request.app.state.authenticator.caller_for_key(key)
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+OneApiCaller = Annotated[Caller, Depends(oneapi_caller)]
+LegacyCaller = Annotated[Caller, Depends(legacy_caller)]

@@ -1,0 +1,63 @@
+"""Refuse request bodies above a size limit before reading them whole."""
+
+from __future__ import annotations
+
+import orjson
+
+from relaybox.api.legacy.errors import error_body
+from relaybox.errors import LegacyCode
+
+
+class BodySizeLimit:
+    """ASGI middleware: a body over `max_bytes` gets the family's invalid-payload error."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(scope, send)
+
+        seen = 0
+        refused = False
+
+        async def limited_receive():
+            nonlocal seen, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    refused = True
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope, send) -> None:
+        path = scope.get("path", "")
+        if path.startswith(("/rest/", "/v1.0/")):
+            status, body = 200, error_body(LegacyCode.INVALID_PAYLOAD)
+        else:
+            status = 422
+            body = {"message": "The given data was invalid.", "errors": {"body": ["The request body is too large."]}}
+        payload = orjson.dumps(body)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+class _TooLarge(Exception):
+    pass

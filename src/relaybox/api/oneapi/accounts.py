@@ -1,0 +1,27 @@
+"""GET /api/accounts/balance and /api/accounts/tariff."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from relaybox.api.common import json_response
+from relaybox.api.deps import OneApiCaller, PlatformDep
+from relaybox.api.oneapi import present
+from relaybox.api.oneapi.params import ListParams
+from relaybox.services import accounts
+
+router = APIRouter(prefix="/api/accounts", tags=["accounts"])
+
+
+@router.get("/balance")
+async def balance(platform: PlatformDep, caller: OneApiCaller):
+    return json_response(present.balance(await accounts.get_account(platform, caller)))
+
+
+@router.get("/tariff")
+async def tariffs(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    params = ListParams(request.query_params, sorts=("id",), min_limit=15)
+    params.check()
+    active = [t for t in sorted(platform.prices.tariffs.values(), key=lambda t: t.code) if t.is_active]
+    chosen = params.offset, params.offset + params.limit
+    return json_response({"data": [present.tariff(t) for t in active[chosen[0]:chosen[1]]], "total": len(active)})

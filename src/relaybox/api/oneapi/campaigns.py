@@ -1,0 +1,162 @@
+"""The /api/campaigns endpoints: send, send-individual, price, list, get, detail, stop."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from relaybox.api.common import json_response, parse_model, read_json
+from relaybox.api.deps import OneApiCaller, PlatformDep
+from relaybox.api.oneapi import present
+from relaybox.api.oneapi.params import ListParams
+from relaybox.api.oneapi.schemas import CampaignPriceRequest, SmsSendIndividualRequest, SmsSendRequest
+from relaybox.domain.money import from_units
+from relaybox.errors import NotFound
+from relaybox.services import campaigns, queries, sending
+from relaybox.services.dedup import check_duplicate
+from relaybox.services.recipients import Recipient
+
+router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
+
+
+def _start_at(value: object) -> object:
+    # An integer start_at (the spec's typo) is a Unix time.
+    if isinstance(value, int) and not isinstance(value, bool):
+        from datetime import UTC, datetime
+
+        return datetime.fromtimestamp(value, UTC)
+    return value
+
+
+@router.post("/sms/send")
+async def sms_send(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    raw, data = await read_json(request)
+    await check_duplicate(platform, caller, request.url.path, raw)
+    body = parse_model(SmsSendRequest, data)
+    recipients = [
+        Recipient(
+            path=f"phones.{i}",
+            phone=p.number,
+            text=body.text,
+            sender=body.sender,
+            reference=p.reference_id,
+            transliterate=body.transliterate,
+            field_paths={"text": "text", "sender": "sender", "tariff_code": "tariff_code"},
+        )
+        for i, p in enumerate(body.phones)
+    ]
+    options = sending.SendOptions(validity=body.validity, start_at=body.start_at, callback_url=body.callback_url)
+    outcome = await sending.send(
+        platform, caller, recipients, options, common_text=body.text, default_tariff=body.tariff_code
+    )
+    request.app.state.notify_engine()
+    return json_response({"data": present.campaign(outcome.campaign, with_price=True)})
+
+
+@router.post("/sms/send-individual")
+async def sms_send_individual(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    raw, data = await read_json(request)
+    await check_duplicate(platform, caller, request.url.path, raw)
+    body = parse_model(SmsSendIndividualRequest, data)
+    recipients = [
+        Recipient(
+            path=f"messages.{i}",
+            phone=m.phone,
+            phone_field="phone",
+            text=m.text,
+            sender=m.sender,
+            reference=m.reference_id,
+            tariff_code=m.tariff_code,
+            transliterate=m.transliterate,
+        )
+        for i, m in enumerate(body.messages)
+    ]
+    options = sending.SendOptions(
+        validity=body.validity, start_at=_start_at(body.start_at), callback_url=body.callback_url
+    )
+    outcome = await sending.send(platform, caller, recipients, options, default_tariff=body.tariff_code)
+    request.app.state.notify_engine()
+    return json_response({"data": present.campaign(outcome.campaign, with_price=True)})
+
+
+@router.post("/price")
+async def price(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    raw, data = await read_json(request)
+    await check_duplicate(platform, caller, request.url.path, raw)
+    body = parse_model(CampaignPriceRequest, data)
+    recipients = [
+        Recipient(
+            path=f"messages.{i}",
+            phone=m.phone,
+            phone_field="phone",
+            text=body.text,
+            sender=body.sender,
+            field_paths={"text": "text", "sender": "sender"},
+        )
+        for i, m in enumerate(body.messages)
+    ]
+    account, results = await sending.price_recipients(platform, caller, recipients, default_tariff=body.tariff_code)
+    if not recipients:  # still check the sender and text
+        from relaybox.domain.rules import RuleViolation, check_sender, prepare_text
+        from relaybox.errors import FieldError, ValidationFailed
+
+        errors = []
+        try:
+            check_sender(body.sender)
+        except RuleViolation as exc:
+            errors.append(FieldError("sender", str(exc)))
+        try:
+            prepare_text(body.text)
+        except RuleViolation as exc:
+            errors.append(FieldError("text", str(exc)))
+        if errors:
+            raise ValidationFailed(errors)
+    prepared = sending.raise_all(results)
+    total = sum(p.price for p in prepared)
+    return json_response({"price": float(from_units(total)), "currency": account.currency})
+
+
+@router.get("")
+async def list_campaigns(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    params = ListParams(request.query_params, sorts=("id", "sender", "type", "date", "status"), min_limit=30)
+    ctype = params.choice("filter[type]", "filter.type", ("sms", "rcs", "whatsapp"), default=None)
+    field = params.choice("search[field]", "search.field", ("sender", "taskname"), default=None)
+    value = params.text("search[value]")
+    params.check()
+    total, found = await queries.list_campaigns(
+        platform,
+        caller,
+        raw_from=params.text("filter[from]"),
+        raw_to=params.text("filter[to]"),
+        type=ctype,
+        search_field=field,
+        search_value=value[:255] if value else None,
+        sort=params.sort,
+        descending=params.descending,
+        offset=params.offset,
+        limit=params.limit,
+    )
+    return json_response(present.page([present.campaign(c) for c in found], total, params.offset, params.limit))
+
+
+def _campaign_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound()
+    return int(raw)
+
+
+@router.get("/{campaign_id}")
+async def get_campaign(campaign_id: str, platform: PlatformDep, caller: OneApiCaller):
+    found = await queries.get_campaign(platform, caller, _campaign_id(campaign_id))
+    return json_response({"data": present.campaign(found)})
+
+
+@router.get("/{campaign_id}/detail")
+async def campaign_detail(campaign_id: str, platform: PlatformDep, caller: OneApiCaller):
+    found = await queries.get_campaign(platform, caller, _campaign_id(campaign_id))
+    return json_response({"data": present.campaign_detail(found)})
+
+
+@router.patch("/{campaign_id}/stop")
+async def stop(campaign_id: str, platform: PlatformDep, caller: OneApiCaller):
+    stopped = await campaigns.stop_campaign(platform, caller, _campaign_id(campaign_id))
+    return json_response({"data": present.campaign(stopped)})

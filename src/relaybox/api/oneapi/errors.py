@@ -1,0 +1,34 @@
+"""One API error envelopes (CONTRACT.md, "Errors")."""
+
+from __future__ import annotations
+
+from relaybox.errors import (
+    AccountBlocked,
+    DuplicateRequest,
+    InvalidCampaignStatus,
+    NotFound,
+    RelayboxError,
+    Unauthenticated,
+    ValidationFailed,
+)
+
+
+def envelope(exc: RelayboxError) -> tuple[int, dict]:
+    if isinstance(exc, ValidationFailed):
+        errors: dict[str, list[str]] = {}
+        for e in exc.errors:
+            errors.setdefault(e.path, []).append(e.message)
+        if [e.path for e in exc.errors] == ["balance"]:
+            return 422, {"message": "Not enough money", "errors": errors}
+        return 422, {"message": "The given data was invalid.", "errors": errors}
+    if isinstance(exc, Unauthenticated):
+        return 401, {"message": "Unauthenticated."}
+    if isinstance(exc, AccountBlocked):
+        return 403, {"message": "Account is blocked."}
+    if isinstance(exc, NotFound):
+        return 404, {"message": "Not found"}
+    if isinstance(exc, DuplicateRequest):
+        return 429, {"message": "Too many duplicate request detected"}
+    if isinstance(exc, InvalidCampaignStatus):
+        return 422, {"message": "Invalid campaign status", "errors": []}
+    return 500, {"message": "Server Error"}

@@ -1,0 +1,86 @@
+"""GET /api/messages and POST /api/messages/send."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from relaybox.api.common import json_response, parse_model, read_json
+from relaybox.api.deps import OneApiCaller, PlatformDep
+from relaybox.api.oneapi import present
+from relaybox.api.oneapi.params import ListParams
+from relaybox.api.oneapi.schemas import MessageUniversal
+from relaybox.domain.money import format_amount
+from relaybox.errors import ValidationFailed
+from relaybox.services import queries, sending
+from relaybox.services.dedup import check_duplicate
+from relaybox.services.recipients import Recipient
+
+router = APIRouter(prefix="/api/messages", tags=["messages"])
+
+
+@router.get("")
+async def list_messages(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    params = ListParams(request.query_params, sorts=("id", "phone", "delivered"), min_limit=15)
+    message_id = params.integer("filter[id]", "filter.id", minimum=1)
+    campaign_id = params.integer("filter[campaign_id]", "filter.campaign_id")
+    params.check()
+    total, found = await queries.list_messages(
+        platform,
+        caller,
+        raw_from=params.text("filter[from]"),
+        raw_to=params.text("filter[to]"),
+        message_id=message_id,
+        campaign_id=campaign_id,
+        reference_id=params.text("filter[reference_id]"),
+        sort=params.sort,
+        descending=params.descending,
+        offset=params.offset,
+        limit=params.limit,
+    )
+    return json_response(present.page([present.message(m) for m in found], total, params.offset, params.limit))
+
+
+@router.post("/send")
+async def send_message(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    raw, data = await read_json(request)
+    await check_duplicate(platform, caller, request.url.path, raw)
+    body = parse_model(MessageUniversal, data)
+    unknown = [c for c in body.channels if c not in ("sms", "rcs")]
+    if unknown or body.channels[-1] != "sms":
+        raise ValidationFailed.one("channels", "Supported channels: [\"sms\"] (and [\"rcs\", \"sms\"] with RCS enabled).")
+    if "rcs" in body.channels:
+        raise ValidationFailed.one("channels", "The RCS channel is not enabled on this platform.")
+    if body.sms is None:
+        raise ValidationFailed.one("sms", "The sms field is required.")
+    recipient = Recipient(
+        path="phone",
+        phone=body.phone.number,
+        text=body.sms.text,
+        sender=body.sms.sender,
+        reference=body.phone.reference_id,
+        tariff_code=body.tariff_code,
+        transliterate=body.sms.transliterate,
+        field_paths={"text": "sms.text", "sender": "sms.sender", "tariff_code": "tariff_code"},
+    )
+    options = sending.SendOptions(validity=body.validity, callback_url=body.callback_url, source="web")
+    if body.dry_run:
+        # Checked and priced like a real send; nothing is stored, sent or charged.
+        validity, _ = sending.check_common(options, platform.clock())
+        account, results = await sending.price_recipients(platform, caller, [recipient])
+        prepared = sending.raise_all(results)[0]
+        return json_response(
+            {
+                "data": {
+                    "source": "web",
+                    "type": "sms",
+                    "phone": prepared.phone,
+                    "status": "accepted",
+                    "validity": validity,
+                    "amount": {"value": format_amount(prepared.price), "currency": account.currency},
+                    "sender": prepared.sender,
+                }
+            }
+        )
+    outcome = await sending.send(platform, caller, [recipient], options, campaign=False)
+    request.app.state.notify_engine()
+    return json_response({"data": present.message_info(outcome.messages[0])})

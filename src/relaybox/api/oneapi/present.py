@@ -1,0 +1,102 @@
+"""One API response shapes, exactly as the spec (and so the official client) types them."""
+
+from __future__ import annotations
+
+from relaybox.domain.models import Account, Campaign, Message, Tariff
+from relaybox.domain.money import format_amount, from_units
+from relaybox.domain.status import detail_statistics, short_statistics
+from relaybox.domain.timefmt import format_time
+
+
+def campaign(c: Campaign, *, with_price: bool = False) -> dict:
+    body = {
+        "id": c.id,
+        "name": c.name,
+        "sender": c.sender,
+        "status": c.status,
+        "message_type": c.type,
+        "start_at": format_time(c.start_at),
+        "real_start_at": format_time(c.real_start_at),
+        "finished_at": format_time(c.finished_at),
+        "created_at": format_time(c.created_at),
+        "statistics": short_statistics(c.counts),
+        "currency": c.currency,
+    }
+    if with_price:
+        # A JSON number, as the spec types `calculated_price`.
+        body["calculated_price"] = float(from_units(c.total_price))
+    return body
+
+
+def campaign_detail(c: Campaign) -> dict:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "sender": c.sender,
+        "status": c.status,
+        "type": c.type,
+        "started_at": format_time(c.start_at),
+        "actual_start_at": format_time(c.real_start_at),
+        "finished_at": format_time(c.finished_at),
+        "created_at": format_time(c.created_at),
+        "statistics": detail_statistics(c.counts),
+        "alternative_channels": None,
+        "total_messages": c.total_messages,
+        "total_phones": c.total_phones,
+        "total_price": format_amount(c.total_price),
+        "currency": c.currency,
+    }
+
+
+def amount(m: Message) -> dict:
+    return {"value": format_amount(m.price), "currency": m.currency}
+
+
+def message(m: Message) -> dict:
+    return {
+        "id": m.id,
+        "campaign_id": m.campaign_id,
+        "reference_id": m.reference_id,
+        "type": m.type,
+        "source": m.source,
+        "text": m.text,
+        "phone": m.phone,
+        "validity": m.validity,
+        "status": m.status,
+        "amount": amount(m),
+        "sender": m.sender,
+        "created_at": format_time(m.created_at),
+        "sent_at": format_time(m.sent_at),
+        "delivered_at": format_time(m.delivered_at),
+        "country": m.country,
+        "parts": m.parts,
+    }
+
+
+def message_info(m: Message) -> dict:
+    return {
+        "id": m.id,
+        "reference_id": m.reference_id,
+        "source": m.source,
+        "type": m.type,
+        "phone": m.phone,
+        "status": m.status,
+        "validity": m.validity,
+        "amount": amount(m),
+        "sender": m.sender,
+        "created_at": format_time(m.created_at),
+        "sent_at": format_time(m.sent_at),
+        "delivered_at": format_time(m.delivered_at),
+    }
+
+
+def page(data: list, total: int, offset: int, limit: int) -> dict:
+    return {"data": data, "meta": {"page": {"total": total, "offset": offset, "limit": limit}}}
+
+
+def balance(a: Account) -> dict:
+    return {"data": {"balance": float(from_units(a.balance)), "currency": a.currency, "credit": float(from_units(a.credit))}}
+
+
+def tariff(t: Tariff) -> dict:
+    return {"id": t.code, "name": t.name, "code": t.code, "is_active": t.is_active, "is_default": t.is_default}

@@ -1,0 +1,98 @@
+"""One API request bodies (reference/one-api-openapi.yaml).
+
+Shapes only: types and sizes.  The business rules (phones, senders, texts,
+references, prices) are checked by the services so that both API families
+share them.  Fields the spec defines but relaybox does not act on are accepted
+and listed in docs/compatibility.md; unknown fields are ignored, as BSG does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PhoneValue = int | str
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class LoginRequest(_Body):
+    api_key: str
+
+
+class PhoneItem(_Body):
+    number: PhoneValue
+    reference_id: str | None = None
+
+
+class SmsSendRequest(_Body):
+    phones: Annotated[list[PhoneItem], Field(min_length=1, max_length=10000)]
+    sender: str
+    text: str
+    tariff_code: int | None = None
+    validity: int | None = None
+    start_at: str | None = None
+    transliterate: bool = False
+    callback_url: Annotated[str, Field(max_length=500)] | None = None
+    short_links: list[dict] | None = None  # accepted, not acted on
+
+
+class IndividualMessage(_Body):
+    phone: PhoneValue
+    text: str
+    sender: str
+    tariff_code: int | None = None
+    reference_id: str | None = None
+    transliterate: bool = False
+
+
+class SmsSendIndividualRequest(_Body):
+    messages: Annotated[list[IndividualMessage], Field(min_length=1, max_length=10000)]
+    tariff_code: int | None = None
+    validity: int | None = None
+    # The spec types this as an integer by mistake; a date-time is what it means.
+    start_at: str | int | None = None
+    callback_url: Annotated[str, Field(max_length=500)] | None = None
+
+
+class PriceMessage(_Body):
+    phone: PhoneValue
+
+
+class CampaignPriceRequest(_Body):
+    sender: str
+    text: str
+    tariff_code: int | None = None
+    messages: Annotated[list[PriceMessage], Field(max_length=10000)] = []
+    groups: list[int] | None = None
+
+
+class UniversalPhone(_Body):
+    number: PhoneValue
+    reference_id: str | None = None
+
+
+class UniversalSms(_Body):
+    sender: str
+    text: str
+    transliterate: bool = False
+    unsubscribe_caption: str | None = None
+    short_links: list[dict] | None = None
+
+
+class MessageUniversal(_Body):
+    channels: Annotated[list[str], Field(min_length=1, max_length=2)]
+    phone: UniversalPhone
+    sms: UniversalSms | None = None
+    rcs: dict | None = None
+    callback_url: Annotated[str, Field(max_length=500)] | None = None
+    tariff_code: int | None = None
+    validity: int | None = None
+    validity_seconds: int | None = None
+    respect_curfew: bool = False
+    add_to_contact_book: bool = True
+    check_stop_list: bool = True
+    dry_run: bool | None = False

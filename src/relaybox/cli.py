@@ -1,0 +1,203 @@
+"""The `relaybox` command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Optional
+
+import httpx
+import typer
+from rich.console import Console
+
+from relaybox.config import Settings
+
+app = typer.Typer(help="relaybox: self-hosted SMS and RCS messaging with a BSG-compatible API.", no_args_is_help=True)
+account_app = typer.Typer(help="Manage accounts.", no_args_is_help=True)
+app.add_typer(account_app, name="account")
+console = Console()
+
+DatabaseOpt = Annotated[
+    Optional[str], typer.Option("--database-url", envvar="RELAYBOX_DATABASE_URL", help="Store URL [env: RELAYBOX_DATABASE_URL]", show_default="sqlite:///relaybox.db")
+]
+HostOpt = Annotated[Optional[str], typer.Option("--host", envvar="RELAYBOX_HOST", help="Listen address [env: RELAYBOX_HOST]", show_default="127.0.0.1")]
+PortOpt = Annotated[Optional[int], typer.Option("--port", envvar="RELAYBOX_PORT", help="Listen port [env: RELAYBOX_PORT]", show_default="8000")]
+SpeedOpt = Annotated[
+    Optional[float], typer.Option("--sim-speed", envvar="RELAYBOX_SIM_SPEED", help="Simulator time scale; 0 = as fast as possible [env: RELAYBOX_SIM_SPEED]", show_default="1.0")
+]
+ProfileOpt = Annotated[
+    Optional[str], typer.Option("--sim-profile", envvar="RELAYBOX_SIM_PROFILE", help="magic (outcomes by last digits) or realistic [env: RELAYBOX_SIM_PROFILE]", show_default="magic")
+]
+
+
+def settings_from(**overrides) -> Settings:
+    """Environment first, then the flags that were given."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _parse_amount(value: str, name: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise typer.BadParameter(f"{name} must be a number") from None
+
+
+@app.command()
+def serve(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    database_url: DatabaseOpt = None,
+    sim_speed: SpeedOpt = None,
+    sim_profile: ProfileOpt = None,
+    no_engine: Annotated[bool, typer.Option("--no-engine", help="Serve the API only; run no delivery engine [env: RELAYBOX_ENGINE=false]")] = False,
+    jwt_secret: Annotated[Optional[str], typer.Option("--jwt-secret", envvar="RELAYBOX_JWT_SECRET", help="JWT signing secret [env: RELAYBOX_JWT_SECRET]")] = None,
+    log_level: Annotated[str, typer.Option("--log-level", envvar="RELAYBOX_LOG_LEVEL", help="[env: RELAYBOX_LOG_LEVEL]")] = "warning",
+) -> None:
+    """Run the HTTP API and (unless --no-engine) the delivery engine."""
+    import uvicorn
+
+    from relaybox.api.app import create_app
+
+    settings = settings_from(
+        host=host, port=port, database_url=database_url, sim_speed=sim_speed, sim_profile=sim_profile,
+        jwt_secret=jwt_secret, engine=False if no_engine else None, log_level=log_level,
+    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                access_log=False)
+
+
+@app.command()
+def migrate(database_url: DatabaseOpt = None) -> None:
+    """Apply the database migrations and load the default price list into an empty store."""
+    from relaybox.api.app import open_platform
+
+    async def run() -> None:
+        platform = await open_platform(settings_from(database_url=database_url))
+        await platform.db.dispose()
+
+    asyncio.run(run())
+    console.print("[green]database is up to date[/green]")
+
+
+@account_app.command("create")
+def account_create(
+    name: Annotated[str, typer.Option("--name", help="Account name")],
+    currency: Annotated[str, typer.Option("--currency", help="ISO 4217 currency")] = "EUR",
+    balance: Annotated[str, typer.Option("--balance", help="Starting balance")] = "100",
+    credit: Annotated[str, typer.Option("--credit", help="Credit limit: how far the balance may go below zero")] = "0",
+    api_key: Annotated[Optional[str], typer.Option("--api-key", help="Use this key (live_… or test_…) instead of a generated one")] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Create an account; the API key is printed as the last line."""
+    from relaybox.api.app import open_platform
+    from relaybox.errors import ValidationFailed
+    from relaybox.services.accounts import create_account
+
+    async def run() -> tuple[int, str]:
+        platform = await open_platform(settings_from(database_url=database_url))
+        try:
+            return await create_account(
+                platform, name=name, currency=currency, balance=_parse_amount(balance, "--balance"),
+                credit=_parse_amount(credit, "--credit"), api_key=api_key,
+            )
+        finally:
+            await platform.db.dispose()
+
+    try:
+        account_id, key = asyncio.run(run())
+    except ValidationFailed as exc:
+        console.print(f"[red]{exc.errors[0].message}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"account {account_id} created ({name}, {currency.upper()})")
+    print(key)
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+@app.command()
+def demo(
+    port: PortOpt = None,
+    database_url: Annotated[Optional[str], typer.Option("--database-url", envvar="RELAYBOX_DATABASE_URL", help="Store URL [env: RELAYBOX_DATABASE_URL]", show_default="sqlite:///relaybox-demo.db")] = None,
+    sim_speed: SpeedOpt = None,
+    exit_after: Annotated[Optional[float], typer.Option("--exit-after", help="Stop after this many seconds (for scripts)")] = None,
+) -> None:
+    """Start relaybox with a demo account and a little simulated traffic, and show how to use it."""
+    import uvicorn
+
+    from relaybox.api.app import create_app, open_platform
+    from relaybox.services.accounts import create_account
+
+    host = "127.0.0.1"
+    settings = settings_from(
+        host=host, port=port or 8000, database_url=database_url or "sqlite:///relaybox-demo.db", sim_speed=sim_speed,
+    )
+    key = "test_" + "demo" * 5 + "Key0000"  # a test key: simulated traffic, never charged
+
+    async def prepare() -> None:
+        platform = await open_platform(settings)
+        try:
+            from relaybox.store import accounts as accounts_store
+
+            async with platform.db.read() as conn:
+                known = await accounts_store.caller_for_key(conn, key)
+            if known is None:
+                await create_account(platform, name="Demo", currency="EUR", balance=Decimal("100"), api_key=key)
+        finally:
+            await platform.db.dispose()
+
+    asyncio.run(prepare())
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=settings.port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://{host}:{settings.port}"
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    else:
+        console.print("[red]the server did not start[/red]")
+        raise typer.Exit(1)
+
+    # A small campaign of simulated traffic, including the simulator's magic numbers.
+    phones = [{"number": 380971230000 + n} for n in (11, 12, 13, 1, 2, 3, 4)]
+    sent = httpx.post(
+        f"{base}/api/campaigns/sms/send",
+        headers={"X-API-KEY": key},
+        json={"sender": "relaybox", "text": f"Hello from relaybox {int(time.time())}", "phones": phones},
+        timeout=10,
+    )
+    campaign = sent.json().get("data", {})
+    console.print(f"[bold green]relaybox is running[/bold green] at [bold]{base}[/bold] (database {settings.database_url})")
+    console.print(f"demo API key: [bold]{key}[/bold]")
+    console.print(f"demo campaign {campaign.get('id')} sent to {len(phones)} simulated phones\n")
+    console.print("Try it:")
+    print(f"curl -s -X POST {base}/api/auth/login -H 'Content-Type: application/json' -d '{{\"api_key\": \"{key}\"}}'")
+    print(
+        f"curl -s -X POST {base}/api/campaigns/sms/send -H 'X-API-KEY: {key}' -H 'Content-Type: application/json' "
+        f"-d '{{\"sender\": \"relaybox\", \"text\": \"Hello\", \"phones\": [{{\"number\": 380971234567}}]}}'"
+    )
+    print(f"curl -s '{base}/api/messages?sort=id&way=desc' -H 'X-API-KEY: {key}'")
+    console.print("\nPress Ctrl+C to stop.")
+    try:
+        deadline = time.monotonic() + exit_after if exit_after else None
+        while thread.is_alive() and (deadline is None or time.monotonic() < deadline):
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,27 @@
+"""Typed settings.  Every field can be set by a `RELAYBOX_*` environment variable
+and, for the commands that take it, by a CLI flag of the same name."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RELAYBOX_", extra="ignore")
+
+    database_url: str = Field("sqlite:///relaybox.db", description="SQLAlchemy URL of the store")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    jwt_secret: str | None = Field(None, description="HMAC secret for JWTs; generated and stored on first start if unset")
+    jwt_ttl_seconds: int = 3600
+    sim_speed: float = Field(1.0, ge=0, description="simulator time scale: 1 realistic, 0 as fast as possible")
+    sim_profile: Literal["magic", "realistic"] = "magic"
+    sim_seed: int = 0
+    engine: bool = Field(True, description="run the delivery engine inside the API process")
+    dispatch_batch: int = Field(1000, ge=1)
+    max_body_bytes: int = Field(4 * 1024 * 1024, description="larger request bodies are refused")
+    duplicate_window_seconds: float = 10.0
+    log_level: str = "warning"

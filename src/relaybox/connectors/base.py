@@ -1,0 +1,60 @@
+"""The connector contract: submit a batch, later report delivery receipts.
+
+A connector is where messages leave relaybox.  The engine hands it batches of
+`Submission`s and gets back one `SubmitResult` each; receipts arrive later,
+keyed by the operator id the connector gave at submit.  Submissions carry
+relaybox's message id so that a connector can drop a resubmission of a
+message it already has (the engine resubmits messages whose result was lost
+in a crash).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from relaybox.domain.status import MessageStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    message_id: int
+    phone: int
+    country: str
+    sender: str
+    text: str
+    encoding: str
+    parts: int
+    channel: str  # sms | rcs
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    message_id: int
+    accepted: bool
+    operator_id: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    operator_id: str
+    status: MessageStatus
+    at: datetime
+
+
+class Connector(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def submit(self, batch: list[Submission]) -> list[SubmitResult]:
+        """Hand messages over; one result per submission, in any order."""
+        ...
+
+    async def receipts(self) -> list[Receipt]:
+        """Wait for delivery receipts and return those available (at least one)."""
+        ...

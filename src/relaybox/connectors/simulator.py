@@ -1,0 +1,146 @@
+"""The built-in network simulator: the default connector, the demo and the tests' fake.
+
+Outcomes are deterministic by the last four digits of the number (the
+"magic numbers", docs/simulator.md), or drawn from per-country probabilities
+with a seed in the `realistic` profile.  Latencies are realistic and scaled by
+`speed` (0 = as fast as possible).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from relaybox.connectors.base import Receipt, Submission, SubmitResult
+from relaybox.domain.status import MessageStatus
+from relaybox.domain.timefmt import utcnow
+
+#: Last four digits → outcome (see docs/simulator.md).
+MAGIC = {
+    "0001": MessageStatus.UNDELIVERED,
+    "0002": MessageStatus.EXPIRED,
+    "0003": MessageStatus.FAILED,  # rejected at submit
+    "0004": MessageStatus.UNKNOWN,
+    "0005": MessageStatus.NOT_SERVICE_USER,  # RCS only; an SMS to it is delivered
+}
+
+SUBMIT_LATENCY = 1.0  # seconds from submit to "sent" at speed 1
+REPORT_LATENCY = (2.0, 5.0)  # seconds from "sent" to the delivery report at speed 1
+
+#: Realistic profile: probability of each outcome by country; "*" for the rest.
+REALISTIC = {
+    "*": {"delivered": 0.93, "undelivered": 0.03, "expired": 0.02, "unknown": 0.01, "failed": 0.01},
+    "US": {"delivered": 0.96, "undelivered": 0.02, "expired": 0.01, "unknown": 0.005, "failed": 0.005},
+    "GB": {"delivered": 0.96, "undelivered": 0.02, "expired": 0.01, "unknown": 0.005, "failed": 0.005},
+    "DE": {"delivered": 0.97, "undelivered": 0.015, "expired": 0.01, "unknown": 0.004, "failed": 0.001},
+    "UA": {"delivered": 0.92, "undelivered": 0.04, "expired": 0.025, "unknown": 0.01, "failed": 0.005},
+    "IN": {"delivered": 0.85, "undelivered": 0.07, "expired": 0.04, "unknown": 0.03, "failed": 0.01},
+    "NG": {"delivered": 0.80, "undelivered": 0.09, "expired": 0.05, "unknown": 0.05, "failed": 0.01},
+}
+
+
+def magic_outcome(sub: Submission) -> MessageStatus:
+    outcome = MAGIC.get(str(sub.phone)[-4:], MessageStatus.DELIVERED)
+    if outcome is MessageStatus.NOT_SERVICE_USER and sub.channel != "rcs":
+        return MessageStatus.DELIVERED
+    return outcome
+
+
+def realistic_outcome(sub: Submission, seed: int) -> MessageStatus:
+    table = REALISTIC.get(sub.country, REALISTIC["*"])
+    draw = random.Random(f"{seed}:{sub.message_id}").random()
+    cumulative = 0.0
+    for status, p in table.items():
+        cumulative += p
+        if draw < cumulative:
+            return MessageStatus(status)
+    return MessageStatus.DELIVERED
+
+
+@dataclass
+class SimulatorConnector:
+    name: str = "simulator"
+    speed: float = 1.0
+    profile: str = "magic"
+    seed: int = 0
+    submitted: dict[int, str] = field(default_factory=dict)  # message id -> operator id
+    submit_count: int = 0  # submissions received, resubmissions included
+    _pending: list = field(default_factory=list)  # heap of (due, seq, Receipt)
+    _ready: list[Receipt] = field(default_factory=list)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)  # new receipts scheduled
+    _has_ready: asyncio.Event = field(default_factory=asyncio.Event)  # receipts due for intake
+    _seq: itertools.count = field(default_factory=itertools.count)
+    _timer: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        if self._timer is None:
+            self._timer = asyncio.create_task(self._release_due(), name="simulator-receipts")
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            try:
+                await self._timer
+            except asyncio.CancelledError:
+                pass
+            self._timer = None
+
+    def outcome(self, sub: Submission) -> MessageStatus:
+        if self.profile == "realistic":
+            return realistic_outcome(sub, self.seed)
+        return magic_outcome(sub)
+
+    async def submit(self, batch: list[Submission]) -> list[SubmitResult]:
+        self.submit_count += len(batch)
+        if self.speed:
+            await asyncio.sleep(SUBMIT_LATENCY * self.speed)
+        loop = asyncio.get_running_loop()
+        results: list[SubmitResult] = []
+        for sub in batch:
+            if sub.message_id in self.submitted:  # a resubmission: same answer, no second receipt
+                results.append(SubmitResult(sub.message_id, True, self.submitted[sub.message_id]))
+                continue
+            outcome = self.outcome(sub)
+            if outcome is MessageStatus.FAILED:
+                results.append(SubmitResult(sub.message_id, False, error="rejected by the network"))
+                continue
+            operator_id = f"sim-{sub.message_id}"
+            self.submitted[sub.message_id] = operator_id
+            results.append(SubmitResult(sub.message_id, True, operator_id))
+            low, high = REPORT_LATENCY
+            delay = (low + (high - low) * random.Random(sub.message_id).random()) * self.speed
+            heapq.heappush(self._pending, (loop.time() + delay, next(self._seq), operator_id, outcome))
+        self._wake.set()
+        return results
+
+    async def _release_due(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            released = False
+            while self._pending and self._pending[0][0] <= now:
+                _, _, operator_id, outcome = heapq.heappop(self._pending)
+                self._ready.append(Receipt(operator_id, outcome, utcnow()))
+                released = True
+            if released:
+                self._has_ready.set()
+            timeout = (self._pending[0][0] - now) if self._pending else None
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def receipts(self) -> list[Receipt]:
+        while not self._ready:
+            self._has_ready.clear()
+            await self._has_ready.wait()
+        ready, self._ready = self._ready, []
+        return ready
+
+    def pending_receipts(self) -> int:
+        return len(self._pending) + len(self._ready)

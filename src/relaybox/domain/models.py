@@ -1,0 +1,93 @@
+"""Small records the store hands to services: plain data, no behaviour beyond derived values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    name: str
+    currency: str
+    balance: int  # units
+    credit: int  # units
+    status: str
+    tariff_code: int
+    webhook_url: str | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return self.status == "blocked"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is making a request: the account and the kind of key it used."""
+
+    account_id: int
+    is_test: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    code: int
+    name: str
+    is_active: bool
+    is_default: bool
+
+
+@dataclass(slots=True)
+class Campaign:
+    id: int
+    account_id: int
+    name: str
+    type: str
+    source: str
+    sender: str
+    text: str | None
+    validity: int
+    tariff_code: int
+    status: str
+    is_test: bool
+    start_at: datetime
+    real_start_at: datetime | None
+    finished_at: datetime | None
+    created_at: datetime
+    total_messages: int
+    total_phones: int
+    total_price: int
+    currency: str
+    callback_url: str | None
+    counts: dict[str, int] = field(default_factory=dict)  # message status -> number of messages
+
+
+@dataclass(slots=True)
+class Message:
+    id: int
+    account_id: int
+    campaign_id: int | None
+    type: str
+    source: str
+    reference_id: str | None
+    phone: int
+    country: str
+    sender: str
+    text: str
+    encoding: str
+    parts: int
+    validity: int
+    tariff_code: int
+    price: int
+    currency: str
+    status: str
+    is_test: bool
+    created_at: datetime
+    due_at: datetime
+    expires_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    connector: str | None
+    operator_id: str | None
+    callback_url: str | None = None

@@ -1,0 +1,5 @@
+"""The engine moves messages forward: dispatch, receipts, expiry, webhooks."""
+
+from relaybox.engine.runner import Engine
+
+__all__ = ["Engine"]

@@ -1,0 +1,88 @@
+"""One error hierarchy for the whole platform.
+
+Services raise these; each API family maps them to its own envelope at the
+edge (`api/oneapi/errors.py`, `api/legacy/errors.py`).  A field error carries
+both the One API field path and the legacy error code so that the two families
+can share every rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LegacyCode:
+    """BSG legacy REST error codes (CONTRACT.md, "Legacy REST endpoints")."""
+
+    INVALID_API_KEY = 1
+    ACCOUNT_BLOCKED = 2
+    NOT_ENOUGH_PARAMETERS = 3
+    UNKNOWN_METHOD = 4
+    UNKNOWN_ERROR = 5
+    INVALID_TARIFF = 6
+    INVALID_PARAMETERS = 7
+    NOT_ENOUGH_MONEY = 8
+    INVALID_SEND_TIME = 10
+    BATCH_TOO_LARGE = 12
+    SMS_NOT_FOUND = 20
+    INVALID_PHONE = 21
+    REFERENCE_MISSING = 22
+    REFERENCE_EXISTS = 23
+    INVALID_PAYLOAD = 24
+    INVALID_ORIGINATOR = 25
+    INVALID_TEXT = 26
+    INVALID_REFERENCE = 27
+    INVALID_VALIDITY = 28
+    INVALID_TASK_ID = 29
+    TASK_NOT_FOUND = 30
+    PHONE_REPEATED = 31
+    SENDER_NOT_ALLOWED = 32
+    DIRECTION_NOT_ALLOWED = 33
+
+
+class RelayboxError(Exception):
+    """Base of every error a service raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    path: str  # One API field path, e.g. "phones.3.number"
+    message: str
+    legacy_code: int = LegacyCode.INVALID_PARAMETERS
+
+
+class ValidationFailed(RelayboxError):
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("; ".join(f"{e.path}: {e.message}" for e in errors))
+        self.errors = errors
+
+    @classmethod
+    def one(cls, path: str, message: str, legacy_code: int = LegacyCode.INVALID_PARAMETERS) -> ValidationFailed:
+        return cls([FieldError(path, message, legacy_code)])
+
+
+class InsufficientFunds(ValidationFailed):
+    def __init__(self) -> None:
+        super().__init__([FieldError("balance", "Not enough money", LegacyCode.NOT_ENOUGH_MONEY)])
+
+
+class Unauthenticated(RelayboxError):
+    pass
+
+
+class AccountBlocked(RelayboxError):
+    pass
+
+
+class NotFound(RelayboxError):
+    def __init__(self, what: str = "Not found", legacy_code: int = LegacyCode.SMS_NOT_FOUND):
+        super().__init__(what)
+        self.legacy_code = legacy_code
+
+
+class DuplicateRequest(RelayboxError):
+    pass
+
+
+class InvalidCampaignStatus(RelayboxError):
+    pass

@@ -1,0 +1,56 @@
+"""Accounts: creation (CLI, demo, tests) and balance."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from relaybox.domain.models import Account, Caller
+from relaybox.domain.money import to_units
+from relaybox.errors import ValidationFailed
+from relaybox.services.auth import KEY_PATTERN, new_api_key
+from relaybox.services.platform import Platform
+from relaybox.store import accounts as accounts_store
+
+
+async def create_account(
+    platform: Platform,
+    *,
+    name: str,
+    currency: str = "EUR",
+    balance: Decimal = Decimal("100"),
+    credit: Decimal = Decimal("0"),
+    api_key: str | None = None,
+    tariff_code: int | None = None,
+) -> tuple[int, str]:
+    """Create an account with one API key; returns (account id, key)."""
+    currency = currency.upper()
+    if not platform.prices.supports_currency(currency):
+        raise ValidationFailed.one("currency", f"Unknown currency {currency}.")
+    key = api_key or new_api_key("live")
+    if not KEY_PATTERN.fullmatch(key):
+        raise ValidationFailed.one("api_key", "API keys are live_ or test_ followed by 20 or more letters and digits.")
+    async with platform.db.write() as conn:
+        account_id = await accounts_store.create_account(
+            conn,
+            name=name,
+            currency=currency,
+            balance=to_units(balance),
+            credit=to_units(credit),
+            tariff_code=platform.prices.default_tariff if tariff_code is None else tariff_code,
+        )
+        await accounts_store.add_api_key(conn, account_id, key, key.split("_", 1)[0])
+    return account_id, key
+
+
+async def add_key(platform: Platform, account_id: int, mode: str = "test") -> str:
+    key = new_api_key(mode)
+    async with platform.db.write() as conn:
+        await accounts_store.add_api_key(conn, account_id, key, mode)
+    return key
+
+
+async def get_account(platform: Platform, caller: Caller) -> Account:
+    async with platform.db.read() as conn:
+        account = await accounts_store.get_account(conn, caller.account_id)
+    assert account is not None
+    return account

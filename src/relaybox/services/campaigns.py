@@ -1,0 +1,30 @@
+"""Changing campaigns: stop."""
+
+from __future__ import annotations
+
+from relaybox.domain.models import Caller, Campaign
+from relaybox.domain.status import STOPPABLE, CampaignStatus, MessageStatus
+from relaybox.errors import InvalidCampaignStatus, LegacyCode, NotFound
+from relaybox.services.platform import Platform
+from relaybox.store import campaigns as campaigns_store
+from relaybox.store import messages as messages_store
+from relaybox.store.transitions import StatusChange, apply_changes
+
+#: Messages of a stopped campaign that were never handed to a connector end
+#: `failed` and are refunded (CONTRACT: "a message never sent because its
+#: campaign was stopped is refunded").
+UNSENT = (MessageStatus.SCHEDULED.value, MessageStatus.MODERATION.value, MessageStatus.ACCEPTED.value)
+
+
+async def stop_campaign(platform: Platform, caller: Caller, campaign_id: int) -> Campaign:
+    now = platform.clock()
+    async with platform.db.write() as conn:
+        campaign = await campaigns_store.get_campaign(conn, caller.account_id, campaign_id, for_update=True)
+        if campaign is None:
+            raise NotFound("Not found", LegacyCode.TASK_NOT_FOUND)
+        if CampaignStatus(campaign.status) not in STOPPABLE:
+            raise InvalidCampaignStatus()
+        await campaigns_store.set_status(conn, campaign.id, CampaignStatus.STOPPED.value, finished_at=now)
+        ids = await messages_store.campaign_message_ids(conn, campaign.id, UNSENT)
+        await apply_changes(conn, [StatusChange(i, MessageStatus.FAILED, now) for i in ids], now)
+        return await campaigns_store.get_campaign(conn, caller.account_id, campaign_id)

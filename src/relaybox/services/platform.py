@@ -1,0 +1,20 @@
+"""What every service needs: the store, the price book, the settings and a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from relaybox.config import Settings
+from relaybox.domain.pricing import PriceBook
+from relaybox.domain.timefmt import utcnow
+from relaybox.store.db import Database
+
+
+@dataclass
+class Platform:
+    db: Database
+    prices: PriceBook
+    settings: Settings
+    clock: Callable[[], datetime] = field(default=utcnow)

@@ -1,0 +1,158 @@
+"""Validation and pricing of recipients: one pass over a request's messages.
+
+Each recipient becomes either a `Prepared` message or a list of field errors.
+The One API refuses the whole request on any error; the legacy API answers per
+recipient and sends the valid ones — so the check itself never raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from relaybox.domain.phone import InvalidPhone, parse_phone
+from relaybox.domain.pricing import PriceBook
+from relaybox.domain.rules import RuleViolation, check_reference, check_sender, prepare_text
+from relaybox.domain.segments import Encoding
+from relaybox.errors import FieldError, LegacyCode
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One message as the client asked for it (raw values, not yet checked)."""
+
+    path: str  # One API path of this item, e.g. "phones.3" or "messages.0"
+    phone: object
+    text: object
+    sender: object
+    reference: object = None
+    tariff_code: object = None
+    transliterate: bool = False
+    phone_field: str = "number"  # name of the phone field under `path`
+    #: Full paths for fields that do not live under `path` (e.g. {"text": "sms.text"}).
+    field_paths: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    phone: int
+    country: str
+    sender: str
+    text: str
+    encoding: Encoding
+    parts: int
+    reference: str | None
+    tariff_code: int
+    price: int  # units, in the account currency
+
+
+def _at(r: Recipient, name: str) -> str:
+    if name in r.field_paths:
+        return r.field_paths[name]
+    return f"{r.path}.{name}" if r.path else name
+
+
+def prepare(
+    recipients: list[Recipient],
+    *,
+    prices: PriceBook,
+    currency: str,
+    default_tariff: int,
+    channel: str = "sms",
+    reference_required: bool = False,
+) -> list[Prepared | list[FieldError]]:
+    results: list[Prepared | list[FieldError]] = []
+    seen_phones: set[int] = set()
+    seen_refs: set[str] = set()
+    text_cache: dict[tuple[object, bool], tuple[str, object]] = {}
+    for r in recipients:
+        errors: list[FieldError] = []
+        phone = None
+        try:
+            phone = parse_phone(r.phone)
+        except InvalidPhone as exc:
+            errors.append(FieldError(_at(r, r.phone_field), f"The phone number {exc}.", LegacyCode.INVALID_PHONE))
+        if phone is not None:
+            if phone.number in seen_phones:
+                errors.append(
+                    FieldError(
+                        _at(r, r.phone_field),
+                        "The phone is already in the messaging list.",
+                        LegacyCode.PHONE_REPEATED,
+                    )
+                )
+            seen_phones.add(phone.number)
+
+        try:
+            sender = check_sender(r.sender)
+        except RuleViolation as exc:
+            errors.append(FieldError(_at(r, "sender"), str(exc), LegacyCode.INVALID_ORIGINATOR))
+            sender = ""
+
+        key = (r.text, r.transliterate)
+        try:
+            if key not in text_cache:
+                text_cache[key] = prepare_text(r.text, r.transliterate)
+            text, info = text_cache[key]
+        except RuleViolation as exc:
+            errors.append(FieldError(_at(r, "text"), str(exc), LegacyCode.INVALID_TEXT))
+            text, info = "", None
+
+        reference = None
+        if r.reference is None or r.reference == "":
+            if reference_required:
+                errors.append(
+                    FieldError(_at(r, "reference"), "The reference is required.", LegacyCode.REFERENCE_MISSING)
+                )
+        else:
+            try:
+                reference = check_reference(r.reference)
+            except RuleViolation as exc:
+                errors.append(FieldError(_at(r, "reference_id"), str(exc), LegacyCode.INVALID_REFERENCE))
+            else:
+                if reference in seen_refs:
+                    errors.append(
+                        FieldError(
+                            _at(r, "reference_id"),
+                            "The reference is used twice in this request.",
+                            LegacyCode.REFERENCE_EXISTS,
+                        )
+                    )
+                seen_refs.add(reference)
+
+        tariff = default_tariff
+        if r.tariff_code is not None:
+            if isinstance(r.tariff_code, int) and not isinstance(r.tariff_code, bool) and prices.has_tariff(r.tariff_code):
+                tariff = r.tariff_code
+            else:
+                errors.append(FieldError(_at(r, "tariff_code"), "The tariff is invalid.", LegacyCode.INVALID_TARIFF))
+
+        rate = None
+        if phone is not None and not errors:
+            rate = prices.rate(tariff, phone.country, channel, currency)
+            if rate is None:
+                errors.append(
+                    FieldError(
+                        _at(r, r.phone_field),
+                        f"Sending to {phone.country} is not allowed.",
+                        LegacyCode.DIRECTION_NOT_ALLOWED,
+                    )
+                )
+        if errors:
+            results.append(errors)
+            continue
+        parts = info.parts if channel == "sms" else 1
+        results.append(
+            Prepared(
+                phone=phone.number,
+                country=phone.country,
+                sender=sender,
+                text=text,
+                encoding=info.encoding,
+                parts=parts,
+                reference=reference,
+                tariff_code=tariff,
+                price=parts * rate,
+            )
+        )
+    return results

@@ -1,0 +1,237 @@
+"""Accepting messages: campaigns (same text or individual texts) and single messages.
+
+A request is validated and priced in one pass, then written in one
+transaction: the reservation of its price, the campaign row and one multi-row
+insert of its messages.  Nothing is written when anything is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from relaybox.domain.models import Account, Caller, Campaign, Message
+from relaybox.domain.rules import check_validity, RuleViolation
+from relaybox.domain.status import CampaignStatus, MessageStatus
+from relaybox.domain.timefmt import InvalidTime, parse_time
+from relaybox.errors import FieldError, InsufficientFunds, LegacyCode, ValidationFailed
+from relaybox.services.platform import Platform
+from relaybox.services.recipients import Prepared, Recipient, prepare
+from relaybox.store import accounts as accounts_store
+from relaybox.store import campaigns as campaigns_store
+from relaybox.store import messages as messages_store
+
+#: How far ahead a campaign may be scheduled (the campaign list accepts `to` up to now + 30 days).
+MAX_SCHEDULE_AHEAD = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class SendOptions:
+    validity: object = None
+    start_at: object = None
+    callback_url: str | None = None
+    source: str = "web"  # web (One API) | rest (legacy)
+    channel: str = "sms"
+    reference_required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a send accepted: the campaign (if any), its messages, and per-recipient errors."""
+
+    campaign: Campaign | None
+    messages: list[Message]
+    results: list[Prepared | list[FieldError]]
+    account: Account
+
+
+async def load_account(platform: Platform, caller: Caller) -> Account:
+    async with platform.db.read() as conn:
+        account = await accounts_store.get_account(conn, caller.account_id)
+    assert account is not None, "authenticated caller without an account"
+    return account
+
+
+def check_common(options: SendOptions, now: datetime) -> tuple[int, datetime | None]:
+    errors: list[FieldError] = []
+    validity = 72
+    try:
+        validity = check_validity(options.validity)
+    except RuleViolation as exc:
+        errors.append(FieldError("validity", str(exc), LegacyCode.INVALID_VALIDITY))
+    start_at = None
+    if options.start_at not in (None, ""):
+        try:
+            start_at = parse_time(options.start_at) if not isinstance(options.start_at, datetime) else options.start_at
+        except InvalidTime as exc:
+            errors.append(FieldError("start_at", f"The start time {exc}.", LegacyCode.INVALID_SEND_TIME))
+        else:
+            if start_at > now + MAX_SCHEDULE_AHEAD:
+                errors.append(
+                    FieldError("start_at", "The start time must be within 30 days.", LegacyCode.INVALID_SEND_TIME)
+                )
+            elif start_at <= now:
+                start_at = None  # a time already past means "now"
+    if errors:
+        raise ValidationFailed(errors)
+    return validity, start_at
+
+
+def raise_all(results: list[Prepared | list[FieldError]]) -> list[Prepared]:
+    errors = [e for r in results if isinstance(r, list) for e in r]
+    if errors:
+        raise ValidationFailed(errors)
+    return results  # type: ignore[return-value]
+
+
+async def price_recipients(
+    platform: Platform, caller: Caller, recipients: list[Recipient], *, default_tariff: object = None, channel: str = "sms",
+    reference_required: bool = False,
+) -> tuple[Account, list[Prepared | list[FieldError]]]:
+    account = await load_account(platform, caller)
+    tariff = account.tariff_code
+    if default_tariff is not None:
+        if isinstance(default_tariff, bool) or not isinstance(default_tariff, int) or not platform.prices.has_tariff(default_tariff):
+            raise ValidationFailed.one("tariff_code", "The tariff is invalid.", LegacyCode.INVALID_TARIFF)
+        tariff = default_tariff
+    results = prepare(
+        recipients,
+        prices=platform.prices,
+        currency=account.currency,
+        default_tariff=tariff,
+        channel=channel,
+        reference_required=reference_required,
+    )
+    return account, results
+
+
+async def send(
+    platform: Platform,
+    caller: Caller,
+    recipients: list[Recipient],
+    options: SendOptions,
+    *,
+    campaign: bool = True,
+    common_text: str | None = None,
+    default_tariff: object = None,
+    partial: bool = False,
+) -> Outcome:
+    """Accept messages.  With `partial`, recipients with errors are skipped (legacy);
+    otherwise any error refuses the whole request (One API)."""
+    now = platform.clock()
+    validity, start_at = check_common(options, now)
+    account, results = await price_recipients(
+        platform, caller, recipients, default_tariff=default_tariff, channel=options.channel,
+        reference_required=options.reference_required,
+    )
+    if not partial:
+        raise_all(results)
+    accepted = [r for r in results if isinstance(r, Prepared)]
+    if not accepted:
+        return Outcome(None, [], results, account)
+
+    due_at = start_at or now
+    status = MessageStatus.SCHEDULED if start_at else MessageStatus.ACCEPTED
+    expires_at = due_at + timedelta(hours=validity)
+    total_price = sum(p.price for p in accepted)
+    callback_url = options.callback_url or account.webhook_url
+
+    async with platform.db.write() as conn:
+        references = [p.reference for p in accepted if p.reference]
+        if references:
+            taken = await messages_store.existing_references(conn, account.id, references)
+            if taken:
+                results = _mark_taken(results, recipients, taken)
+                if not partial:
+                    raise_all(results)
+                accepted = [r for r in results if isinstance(r, Prepared)]
+                if not accepted:
+                    return Outcome(None, [], results, account)
+                total_price = sum(p.price for p in accepted)
+        if not caller.is_test and not await accounts_store.reserve(conn, account.id, total_price):
+            raise InsufficientFunds()
+
+        campaign_id = None
+        if campaign:
+            sender = accepted[0].sender
+            campaign_id = await campaigns_store.insert_campaign(
+                conn,
+                {
+                    "account_id": account.id,
+                    "name": f"{options.channel.upper()} {sender} {now:%Y-%m-%d %H:%M:%S}",
+                    "type": options.channel,
+                    "source": options.source,
+                    "sender": sender,
+                    "text": common_text,
+                    "validity": validity,
+                    "tariff_code": accepted[0].tariff_code,
+                    "status": (CampaignStatus.SCHEDULED if start_at else CampaignStatus.SENDING).value,
+                    "is_test": caller.is_test,
+                    "start_at": due_at,
+                    "created_at": now,
+                    "total_messages": len(accepted),
+                    "total_phones": len(accepted),
+                    "total_price": total_price,
+                    "currency": account.currency,
+                    "callback_url": callback_url,
+                    f"n_{status.value}": len(accepted),
+                    "n_pending": len(accepted),
+                },
+            )
+        rows = [
+            {
+                "account_id": account.id,
+                "campaign_id": campaign_id,
+                "type": options.channel,
+                "source": options.source,
+                "reference_id": p.reference,
+                "phone": p.phone,
+                "country": p.country,
+                "sender": p.sender,
+                "text": p.text,
+                "encoding": p.encoding.value,
+                "parts": p.parts,
+                "validity": validity,
+                "tariff_code": p.tariff_code,
+                "price": p.price,
+                "currency": account.currency,
+                "status": status.value,
+                "is_test": caller.is_test,
+                "created_at": now,
+                "due_at": due_at,
+                "expires_at": expires_at,
+                "callback_url": callback_url,
+            }
+            for p in accepted
+        ]
+        if campaign:
+            await messages_store.insert_messages(conn, rows)
+            saved_campaign = await campaigns_store.get_campaign(conn, account.id, campaign_id)
+            return Outcome(saved_campaign, [], results, account)
+        saved = []
+        for row in rows:
+            message_id = await messages_store.insert_message_returning_id(conn, row)
+            saved.append(await messages_store.get_message(conn, account.id, message_id))
+        return Outcome(None, saved, results, account)
+
+
+def _mark_taken(
+    results: list[Prepared | list[FieldError]], recipients: list[Recipient], taken: set[str]
+) -> list[Prepared | list[FieldError]]:
+    marked: list[Prepared | list[FieldError]] = []
+    for result, recipient in zip(results, recipients):
+        if isinstance(result, Prepared) and result.reference in taken:
+            marked.append(
+                [
+                    FieldError(
+                        recipient.field_paths.get(
+                            "reference_id", f"{recipient.path}.reference_id" if recipient.path else "reference_id"
+                        ),
+                        "The reference is already used by another message.",
+                        LegacyCode.REFERENCE_EXISTS,
+                    )
+                ]
+            )
+        else:
+            marked.append(result)
+    return marked

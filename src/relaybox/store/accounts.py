@@ -1,0 +1,105 @@
+"""Accounts, API keys, balances and platform settings."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from relaybox.domain.models import Account, Caller
+from relaybox.domain.timefmt import utcnow
+from relaybox.store.tables import accounts, api_keys, settings
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _account(row) -> Account:
+    return Account(
+        id=row.id,
+        name=row.name,
+        currency=row.currency,
+        balance=row.balance,
+        credit=row.credit,
+        status=row.status,
+        tariff_code=row.tariff_code,
+        webhook_url=row.webhook_url,
+    )
+
+
+async def create_account(
+    conn: AsyncConnection, *, name: str, currency: str, balance: int, credit: int, tariff_code: int
+) -> int:
+    result = await conn.execute(
+        insert(accounts).values(
+            name=name,
+            currency=currency,
+            balance=balance,
+            credit=credit,
+            status="active",
+            tariff_code=tariff_code,
+            created_at=utcnow(),
+        )
+    )
+    return result.inserted_primary_key[0]
+
+
+async def add_api_key(conn: AsyncConnection, account_id: int, key: str, mode: str) -> None:
+    await conn.execute(
+        insert(api_keys).values(
+            account_id=account_id, key_hash=hash_key(key), mode=mode, prefix=key[:12], created_at=utcnow()
+        )
+    )
+
+
+async def caller_for_key(conn: AsyncConnection, key: str) -> Caller | None:
+    row = (
+        await conn.execute(
+            select(api_keys.c.account_id, api_keys.c.mode).where(
+                api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None)
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return Caller(account_id=row.account_id, is_test=row.mode == "test")
+
+
+async def get_account(conn: AsyncConnection, account_id: int) -> Account | None:
+    row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
+    return _account(row) if row else None
+
+
+async def set_status(conn: AsyncConnection, account_id: int, status: str) -> None:
+    await conn.execute(update(accounts).where(accounts.c.id == account_id).values(status=status))
+
+
+async def reserve(conn: AsyncConnection, account_id: int, amount: int) -> bool:
+    """Take `amount` units from the balance if balance + credit covers it; atomic."""
+    if amount == 0:
+        return True
+    result = await conn.execute(
+        update(accounts)
+        .where(accounts.c.id == account_id, accounts.c.balance + accounts.c.credit >= amount)
+        .values(balance=accounts.c.balance - amount)
+    )
+    return result.rowcount == 1
+
+
+async def refund(conn: AsyncConnection, refunds: dict[int, int]) -> None:
+    """Give units back, per account."""
+    for account_id, amount in refunds.items():
+        if amount:
+            await conn.execute(
+                update(accounts).where(accounts.c.id == account_id).values(balance=accounts.c.balance + amount)
+            )
+
+
+async def get_setting(conn: AsyncConnection, key: str) -> str | None:
+    return (await conn.execute(select(settings.c.value).where(settings.c.key == key))).scalar()
+
+
+async def put_setting(conn: AsyncConnection, key: str, value: str) -> None:
+    await conn.execute(insert(settings).values(key=key, value=value))

@@ -1,0 +1,34 @@
+"""Duplicate-request detection, kept in the database so that every API process agrees."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from relaybox.store.tables import request_fingerprints as fp
+
+
+async def remember(conn: AsyncConnection, account_id: int, digest: str, now: datetime, window: timedelta) -> bool:
+    """Record a request; False when the same one was seen within `window` (a duplicate).
+
+    A single upsert does both the check and the write, so two processes that
+    receive the same body at once cannot both pass.
+    """
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(fp).values(account_id=account_id, digest=digest, seen_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[fp.c.account_id, fp.c.digest],
+        set_={"seen_at": stmt.excluded.seen_at},
+        where=fp.c.seen_at < now - window,
+    )
+    result = await conn.execute(stmt)
+    return result.rowcount == 1
+
+
+async def forget_older_than(conn: AsyncConnection, cutoff: datetime) -> int:
+    result = await conn.execute(delete(fp).where(fp.c.seen_at < cutoff))
+    return result.rowcount

@@ -1,0 +1,80 @@
+"""The webhook outbox: rows written with the status change, sent later with retries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from relaybox.store.tables import webhook_outbox
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    url: str
+    payload: str
+    attempts: int
+
+
+async def enqueue(conn: AsyncConnection, items: list[tuple[int, int | None, str, dict]], now: datetime) -> None:
+    if not items:
+        return
+    await conn.execute(
+        insert(webhook_outbox),
+        [
+            {
+                "account_id": account_id,
+                "message_id": message_id,
+                "url": url,
+                "payload": orjson.dumps(body).decode(),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for account_id, message_id, url, body in items
+        ],
+    )
+
+
+async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[OutboxItem]:
+    query = (
+        select(webhook_outbox.c.id, webhook_outbox.c.url, webhook_outbox.c.payload, webhook_outbox.c.attempts)
+        .where(webhook_outbox.c.status == "pending", webhook_outbox.c.next_attempt_at <= now)
+        .order_by(webhook_outbox.c.next_attempt_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [OutboxItem(r.id, r.url, r.payload, r.attempts) for r in await conn.execute(query)]
+
+
+async def lease(conn: AsyncConnection, ids: list[int], until: datetime) -> None:
+    """Push the items' next attempt out while they are being sent, so no other sender takes them."""
+    if ids:
+        await conn.execute(
+            update(webhook_outbox).where(webhook_outbox.c.id.in_(ids)).values(next_attempt_at=until)
+        )
+
+
+async def record_success(conn: AsyncConnection, item_id: int, now: datetime) -> None:
+    await conn.execute(
+        update(webhook_outbox)
+        .where(webhook_outbox.c.id == item_id)
+        .values(status="delivered", attempts=webhook_outbox.c.attempts + 1, delivered_at=now, last_error=None)
+    )
+
+
+async def record_failure(
+    conn: AsyncConnection, item_id: int, error: str, now: datetime, retry_in: timedelta | None
+) -> None:
+    values = {"attempts": webhook_outbox.c.attempts + 1, "last_error": error[:1000]}
+    if retry_in is None:
+        values["status"] = "failed"
+    else:
+        values["next_attempt_at"] = now + retry_in
+    await conn.execute(update(webhook_outbox).where(webhook_outbox.c.id == item_id).values(**values))

@@ -1,0 +1,208 @@
+"""The schema, as SQLAlchemy Core tables.  Migrations in `migrations/` build it;
+`tests/integration/test_migrations.py` checks that they agree.
+
+Money columns are integer counts of 10^-7 currency units (see domain/money.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from relaybox.domain.status import MessageStatus
+from relaybox.store.types import BigIntId, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: Statuses that still need the engine; the partial indexes below cover only these rows,
+#: so the dispatcher and the expiry sweep stay cheap however many final messages pile up.
+PENDING_SQL = "status IN ('scheduled', 'moderation', 'accepted', 'sending', 'sent')"
+DUE_SQL = "status IN ('scheduled', 'accepted')"
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("balance", BigInteger, nullable=False, server_default="0"),  # units
+    Column("credit", BigInteger, nullable=False, server_default="0"),  # units: how far balance may go below zero
+    Column("status", String(16), nullable=False, server_default="active"),  # active | blocked
+    Column("tariff_code", Integer, nullable=False, server_default="0"),  # the account's default tariff
+    Column("webhook_url", String(500)),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("key_hash", String(64), nullable=False, unique=True),  # sha256 hex of the key
+    Column("mode", String(8), nullable=False),  # live | test
+    Column("prefix", String(12), nullable=False),  # first characters, to recognise a key in listings
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+tariffs = Table(
+    "tariffs",
+    metadata,
+    Column("code", Integer, primary_key=True, autoincrement=False),  # 0-9
+    Column("name", String(100), nullable=False),
+    Column("is_active", Boolean, nullable=False, server_default=text("true")),
+    Column("is_default", Boolean, nullable=False, server_default=text("false")),
+)
+
+rates = Table(
+    "rates",
+    metadata,
+    Column("tariff_code", Integer, ForeignKey("tariffs.code"), primary_key=True, autoincrement=False),
+    Column("country", String(2), primary_key=True),
+    Column("channel", String(8), primary_key=True),  # sms | rcs
+    Column("price", BigInteger, nullable=False),  # base-currency units per part (SMS) or message (RCS)
+)
+
+countries = Table(
+    "countries",
+    metadata,
+    Column("code", String(2), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("calling_code", Integer, nullable=False),
+    Column("mcc", String(3), nullable=False, server_default=""),
+)
+
+currency_rates = Table(
+    "currency_rates",
+    metadata,
+    Column("currency", String(3), primary_key=True),
+    Column("rate", BigInteger, nullable=False),  # units of this currency per 1 base-currency unit, ×10^7
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("type", String(8), nullable=False),  # channel: sms | rcs
+    Column("source", String(16), nullable=False),  # web (One API) | rest (legacy)
+    Column("sender", String(40), nullable=False),
+    Column("text", Text),  # the common text; NULL for individual campaigns
+    Column("validity", Integer, nullable=False),
+    Column("tariff_code", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("is_test", Boolean, nullable=False),
+    Column("start_at", UTCDateTime, nullable=False),
+    Column("real_start_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("total_messages", Integer, nullable=False),
+    Column("total_phones", Integer, nullable=False),
+    Column("total_price", BigInteger, nullable=False),  # units, as reserved at creation
+    Column("currency", String(3), nullable=False),
+    Column("callback_url", String(500)),
+    # Per-status message counters, kept in the same transaction as every status
+    # change so that detail costs the same for 1 message and for 100,000.
+    *[Column(f"n_{s.value}", Integer, nullable=False, server_default="0") for s in MessageStatus],
+    Column("n_pending", Integer, nullable=False, server_default="0"),  # messages not yet final
+    Index("ix_campaigns_account_id_created_at", "account_id", "created_at"),
+    Index("ix_campaigns_account_id_id", "account_id", "id"),
+    Index("ix_campaigns_pending_status", "status", sqlite_where=text("status IN ('scheduled', 'sending')"),
+          postgresql_where=text("status IN ('scheduled', 'sending')")),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("campaign_id", BigInteger, ForeignKey("campaigns.id")),  # NULL for single messages
+    Column("type", String(8), nullable=False),  # channel: sms | rcs
+    Column("source", String(16), nullable=False),  # web | rest
+    Column("reference_id", String(32)),
+    Column("phone", BigInteger, nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("sender", String(40), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("encoding", String(8), nullable=False),  # gsm7 | ucs2
+    Column("parts", Integer, nullable=False),
+    Column("validity", Integer, nullable=False),
+    Column("tariff_code", Integer, nullable=False),
+    Column("price", BigInteger, nullable=False),  # units, reserved at acceptance
+    Column("currency", String(3), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("is_test", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),  # earliest dispatch time
+    Column("expires_at", UTCDateTime, nullable=False),  # due_at + validity
+    Column("sent_at", UTCDateTime),
+    Column("delivered_at", UTCDateTime),  # time of the final delivery report
+    Column("connector", String(40)),  # who took it
+    Column("operator_id", String(64)),  # the connector's id for it; receipts are keyed by it
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("callback_url", String(500)),
+    Index("ix_messages_account_id_created_at", "account_id", "created_at"),
+    Index("ix_messages_account_id_phone", "account_id", "phone"),
+    Index("ix_messages_account_id_delivered_at", "account_id", "delivered_at"),
+    Index("ix_messages_campaign_id_id", "campaign_id", "id"),
+    Index("uq_messages_account_id_reference_id", "account_id", "reference_id", unique=True,
+          sqlite_where=text("reference_id IS NOT NULL"), postgresql_where=text("reference_id IS NOT NULL")),
+    Index("ix_messages_due", "due_at", sqlite_where=text(DUE_SQL), postgresql_where=text(DUE_SQL)),
+    Index("ix_messages_pending_expires_at", "expires_at", sqlite_where=text(PENDING_SQL),
+          postgresql_where=text(PENDING_SQL)),
+    Index("ix_messages_connector_operator_id", "connector", "operator_id"),
+)
+
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("message_id", BigInteger),
+    Column("url", String(500), nullable=False),
+    Column("payload", Text, nullable=False),  # the JSON body, exactly as it will be sent
+    Column("status", String(12), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Index("ix_webhook_outbox_pending", "next_attempt_at", sqlite_where=text("status = 'pending'"),
+          postgresql_where=text("status = 'pending'")),
+)
+
+#: Bodies of recent POST requests, per account: the same body again within the
+#: window is refused (429).  In the database so that every API process agrees.
+request_fingerprints = Table(
+    "request_fingerprints",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("digest", String(64), primary_key=True),
+    Column("seen_at", UTCDateTime, nullable=False, index=True),
+)
