@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from relaybox.domain.models import Account, Caller, Campaign, Message
-from relaybox.domain.rules import check_validity, RuleViolation
+from relaybox.domain.rules import RuleViolation, check_sender, check_validity, prepare_text
 from relaybox.domain.status import CampaignStatus, MessageStatus
 from relaybox.domain.timefmt import InvalidTime, parse_time
 from relaybox.errors import FieldError, InsufficientFunds, LegacyCode, ValidationFailed
@@ -105,6 +105,29 @@ async def price_recipients(
     return account, results
 
 
+async def estimate(
+    platform: Platform, caller: Caller, recipients: list[Recipient], *, sender: object, text: object,
+    default_tariff: object = None,
+) -> tuple[int, str]:
+    """Price messages without storing or sending anything: (total units, currency)."""
+    account, results = await price_recipients(platform, caller, recipients, default_tariff=default_tariff)
+    if not recipients:
+        # No phones to price, but the sender and text must still be valid.
+        errors: list[FieldError] = []
+        try:
+            check_sender(sender)
+        except RuleViolation as exc:
+            errors.append(FieldError("sender", str(exc), LegacyCode.INVALID_ORIGINATOR))
+        try:
+            prepare_text(text)
+        except RuleViolation as exc:
+            errors.append(FieldError("text", str(exc), LegacyCode.INVALID_TEXT))
+        if errors:
+            raise ValidationFailed(errors)
+    prepared = raise_all(results)
+    return sum(p.price for p in prepared), account.currency
+
+
 async def send(
     platform: Platform,
     caller: Caller,
@@ -119,11 +142,19 @@ async def send(
     """Accept messages.  With `partial`, recipients with errors are skipped (legacy);
     otherwise any error refuses the whole request (One API)."""
     now = platform.clock()
-    validity, start_at = check_common(options, now)
+    common_errors: list[FieldError] = []
+    try:
+        validity, start_at = check_common(options, now)
+    except ValidationFailed as exc:
+        if partial:
+            raise  # a request-level error: nothing is sent
+        common_errors = exc.errors
     account, results = await price_recipients(
         platform, caller, recipients, default_tariff=default_tariff, channel=options.channel,
         reference_required=options.reference_required,
     )
+    if common_errors:
+        raise ValidationFailed(common_errors + [e for r in results if isinstance(r, list) for e in r])
     if not partial:
         raise_all(results)
     accepted = [r for r in results if isinstance(r, Prepared)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request
 
 from relaybox.api.common import json_response, parse_model, read_json
@@ -10,7 +12,7 @@ from relaybox.api.oneapi import present
 from relaybox.api.oneapi.params import ListParams
 from relaybox.api.oneapi.schemas import CampaignPriceRequest, SmsSendIndividualRequest, SmsSendRequest
 from relaybox.domain.money import from_units
-from relaybox.errors import NotFound
+from relaybox.errors import LegacyCode, NotFound, ValidationFailed
 from relaybox.services import campaigns, queries, sending
 from relaybox.services.dedup import check_duplicate
 from relaybox.services.recipients import Recipient
@@ -19,10 +21,10 @@ router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
 
 
 def _start_at(value: object) -> object:
-    # An integer start_at (the spec's typo) is a Unix time.
+    # An integer start_at (the spec's typo) is taken as a Unix time.
     if isinstance(value, int) and not isinstance(value, bool):
-        from datetime import UTC, datetime
-
+        if not 0 <= value < 2**33:
+            raise ValidationFailed.one("start_at", "The start time must be a date and time.", LegacyCode.INVALID_SEND_TIME)
         return datetime.fromtimestamp(value, UTC)
     return value
 
@@ -94,25 +96,10 @@ async def price(request: Request, platform: PlatformDep, caller: OneApiCaller):
         )
         for i, m in enumerate(body.messages)
     ]
-    account, results = await sending.price_recipients(platform, caller, recipients, default_tariff=body.tariff_code)
-    if not recipients:  # still check the sender and text
-        from relaybox.domain.rules import RuleViolation, check_sender, prepare_text
-        from relaybox.errors import FieldError, ValidationFailed
-
-        errors = []
-        try:
-            check_sender(body.sender)
-        except RuleViolation as exc:
-            errors.append(FieldError("sender", str(exc)))
-        try:
-            prepare_text(body.text)
-        except RuleViolation as exc:
-            errors.append(FieldError("text", str(exc)))
-        if errors:
-            raise ValidationFailed(errors)
-    prepared = sending.raise_all(results)
-    total = sum(p.price for p in prepared)
-    return json_response({"price": float(from_units(total)), "currency": account.currency})
+    total, currency = await sending.estimate(
+        platform, caller, recipients, sender=body.sender, text=body.text, default_tariff=body.tariff_code
+    )
+    return json_response({"price": float(from_units(total)), "currency": currency})
 
 
 @router.get("")

@@ -1,0 +1,74 @@
+"""Fixtures: a platform on a fresh SQLite file, the ASGI app with its engine, accounts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from relaybox.api.app import create_app, open_platform
+from relaybox.config import Settings
+from relaybox.services.platform import Platform
+from tests.factories import make_account
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'relaybox.db'}"
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, sim_speed=0, jwt_secret="test-secret", duplicate_window_seconds=10)
+
+
+@pytest.fixture
+async def platform(settings) -> AsyncIterator[Platform]:
+    platform = await open_platform(settings)
+    yield platform
+    await platform.db.dispose()
+
+
+@pytest.fixture
+async def app(settings):
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://relaybox.test") as c:
+        yield c
+
+
+@pytest.fixture
+def app_platform(app) -> Platform:
+    return app.state.platform
+
+
+@pytest.fixture
+async def account(app_platform) -> tuple[int, str]:
+    """A live account with 100 EUR: (account id, key)."""
+    return await make_account(app_platform)
+
+
+@pytest.fixture
+def headers(account) -> dict[str, str]:
+    return {"X-API-KEY": account[1]}
+
+
+async def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05):
+    """Poll an async predicate until it returns a truthy value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(interval)

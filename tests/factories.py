@@ -1,0 +1,42 @@
+"""Data factories shared by the test tiers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from relaybox.services.accounts import add_key, create_account
+from relaybox.services.auth import new_api_key
+from relaybox.services.platform import Platform
+
+
+async def make_account(
+    platform: Platform,
+    *,
+    balance: str = "100",
+    credit: str = "0",
+    currency: str = "EUR",
+    mode: str = "live",
+    name: str = "Test account",
+) -> tuple[int, str]:
+    """An account with one key of the given mode; returns (account id, key)."""
+    account_id, key = await create_account(
+        platform,
+        name=name,
+        currency=currency,
+        balance=Decimal(balance),
+        credit=Decimal(credit),
+        api_key=new_api_key(mode),
+    )
+    return account_id, key
+
+
+async def extra_key(platform: Platform, account_id: int, mode: str = "test") -> str:
+    return await add_key(platform, account_id, mode)
+
+
+#: Simulator magic numbers (docs/simulator.md): the last four digits decide the outcome.
+DELIVERED = 380971230011
+UNDELIVERED = 380971230001
+EXPIRED = 380971230002
+FAILED = 380971230003
+UNKNOWN = 380971230004
