@@ -22,7 +22,7 @@ def from_units(units: int) -> Decimal:
 
 def format_amount(units: int) -> str:
     """Seven decimals with a dot, e.g. ``"0.0350000"`` (One API `amount.value`, `total_price`)."""
-    return str(from_units(units))
+    return f"{from_units(units):.7f}"
 
 
 def convert(amount: Decimal, rate: Decimal) -> Decimal:
