@@ -23,6 +23,7 @@ from relaybox.engine import Engine
 from relaybox.errors import LegacyCode, RelayboxError, ValidationFailed
 from relaybox.services.auth import Authenticator, jwt_secret
 from relaybox.services.platform import Platform
+from relaybox.services.single_sends import SingleSendQueue
 from relaybox.store.db import Database
 from relaybox.store.migrate import upgrade
 from relaybox.store.pricing import load_price_book, seed_price_list
@@ -65,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = build_engine(platform) if settings.engine else None
         app.state.engine = engine
         app.state.notify_engine = engine.notify if engine else (lambda: None)
+        app.state.single_sends = SingleSendQueue(platform, on_written=app.state.notify_engine)
+        app.state.single_sends.start()
         if engine:
             await engine.start()
         app.state.ready = True
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             app.state.ready = False
+            await app.state.single_sends.stop()
             if engine:
                 await engine.stop()
             await platform.db.dispose()

@@ -18,3 +18,5 @@ class Platform:
     prices: PriceBook
     settings: Settings
     clock: Callable[[], datetime] = field(default=utcnow)
+    #: account id -> (expiry on the monotonic clock, Account): see sending.load_account
+    account_cache: dict = field(default_factory=dict)

@@ -7,7 +7,8 @@ insert of its messages.  Nothing is written when anything is refused.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from relaybox.domain.models import Account, Caller, Campaign, Message
@@ -17,12 +18,15 @@ from relaybox.domain.timefmt import InvalidTime, parse_time
 from relaybox.errors import FieldError, InsufficientFunds, LegacyCode, ValidationFailed
 from relaybox.services.platform import Platform
 from relaybox.services.recipients import Prepared, Recipient, prepare
+from relaybox.services.single_sends import PendingSend, SingleSendQueue
 from relaybox.store import accounts as accounts_store
 from relaybox.store import campaigns as campaigns_store
 from relaybox.store import messages as messages_store
 
 #: How far ahead a campaign may be scheduled (the campaign list accepts `to` up to now + 30 days).
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
+#: Most recipients one request may carry (both families; legacy error 12 above it).
+MAX_RECIPIENTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +47,30 @@ class Outcome:
     messages: list[Message]
     results: list[Prepared | list[FieldError]]
     account: Account
+    #: Ids of a campaign's accepted messages, in the order of `results` (only when asked for).
+    message_ids: list[int] = field(default_factory=list)
+
+
+#: How long an account's currency, tariff and webhook URL are reused before being read again.
+ACCOUNT_CACHE_SECONDS = 5.0
 
 
 async def load_account(platform: Platform, caller: Caller) -> Account:
+    """The caller's account as of at most a few seconds ago.
+
+    Only its settings (currency, tariff, webhook URL) are used for pricing;
+    the balance is always checked in the writing transaction.
+    """
+    now = time.monotonic()
+    cached = platform.account_cache.get(caller.account_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     async with platform.db.read() as conn:
         account = await accounts_store.get_account(conn, caller.account_id)
     assert account is not None, "authenticated caller without an account"
+    if len(platform.account_cache) > 10000:
+        platform.account_cache.clear()
+    platform.account_cache[caller.account_id] = (now + ACCOUNT_CACHE_SECONDS, account)
     return account
 
 
@@ -105,6 +127,42 @@ async def price_recipients(
     return account, results
 
 
+def check_content(sender: object = None, text: object = None, *, transliterate: bool = False) -> None:
+    """Refuse a sender or text that every message of a request shares (legacy 25 / 26).
+
+    A value of None is not checked: whether it may be absent is the caller's business.
+    """
+    errors: list[FieldError] = []
+    if sender is not None:
+        try:
+            check_sender(sender)
+        except RuleViolation as exc:
+            errors.append(FieldError("sender", str(exc), LegacyCode.INVALID_ORIGINATOR))
+    if text is not None:
+        try:
+            prepare_text(text, transliterate)
+        except RuleViolation as exc:
+            errors.append(FieldError("text", str(exc), LegacyCode.INVALID_TEXT))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+async def quote(
+    platform: Platform, caller: Caller, recipients: list[Recipient], options: SendOptions, *, default_tariff: object = None,
+) -> tuple[Account, list[Prepared | list[FieldError]]]:
+    """Check and price messages as `send` would, per recipient, storing and sending nothing.
+
+    Request-level errors (validity, start time, tariff) raise; a recipient's
+    errors are its result.  References are checked for form and repeats within
+    the request, not against the store: nothing is reserved by a quote.
+    """
+    check_common(options, platform.clock())
+    return await price_recipients(
+        platform, caller, recipients, default_tariff=default_tariff, channel=options.channel,
+        reference_required=options.reference_required,
+    )
+
+
 async def estimate(
     platform: Platform, caller: Caller, recipients: list[Recipient], *, sender: object, text: object,
     default_tariff: object = None,
@@ -138,9 +196,11 @@ async def send(
     common_text: str | None = None,
     default_tariff: object = None,
     partial: bool = False,
+    message_ids: bool = False,
 ) -> Outcome:
     """Accept messages.  With `partial`, recipients with errors are skipped (legacy);
-    otherwise any error refuses the whole request (One API)."""
+    otherwise any error refuses the whole request (One API).  With `message_ids`,
+    a campaign's outcome carries the id of each accepted message (legacy answers per recipient)."""
     now = platform.clock()
     common_errors: list[FieldError] = []
     try:
@@ -163,7 +223,6 @@ async def send(
 
     due_at = start_at or now
     status = MessageStatus.SCHEDULED if start_at else MessageStatus.ACCEPTED
-    expires_at = due_at + timedelta(hours=validity)
     total_price = sum(p.price for p in accepted)
     callback_url = options.callback_url or account.webhook_url
 
@@ -210,40 +269,88 @@ async def send(
                 },
             )
         rows = [
-            {
-                "account_id": account.id,
-                "campaign_id": campaign_id,
-                "type": options.channel,
-                "source": options.source,
-                "reference_id": p.reference,
-                "phone": p.phone,
-                "country": p.country,
-                "sender": p.sender,
-                "text": p.text,
-                "encoding": p.encoding.value,
-                "parts": p.parts,
-                "validity": validity,
-                "tariff_code": p.tariff_code,
-                "price": p.price,
-                "currency": account.currency,
-                "status": status.value,
-                "is_test": caller.is_test,
-                "created_at": now,
-                "due_at": due_at,
-                "expires_at": expires_at,
-                "callback_url": callback_url,
-            }
+            message_row(account, caller, p, options, validity=validity, status=status, now=now, due_at=due_at,
+                        campaign_id=campaign_id, callback_url=callback_url)
             for p in accepted
         ]
         if campaign:
-            await messages_store.insert_messages(conn, rows)
+            ids: list[int] = []
+            if message_ids:
+                ids = await messages_store.insert_messages_returning_ids(conn, rows)
+            else:
+                await messages_store.insert_messages(conn, rows)
             saved_campaign = await campaigns_store.get_campaign(conn, account.id, campaign_id)
-            return Outcome(saved_campaign, [], results, account)
+            return Outcome(saved_campaign, [], results, account, ids)
         saved = []
         for row in rows:
             message_id = await messages_store.insert_message_returning_id(conn, row)
             saved.append(await messages_store.get_message(conn, account.id, message_id))
         return Outcome(None, saved, results, account)
+
+
+def message_row(
+    account: Account,
+    caller: Caller,
+    p: Prepared,
+    options: SendOptions,
+    *,
+    validity: int,
+    status: MessageStatus,
+    now: datetime,
+    due_at: datetime,
+    campaign_id: int | None,
+    callback_url: str | None,
+) -> dict:
+    return {
+        "account_id": account.id,
+        "campaign_id": campaign_id,
+        "type": options.channel,
+        "source": options.source,
+        "reference_id": p.reference,
+        "phone": p.phone,
+        "country": p.country,
+        "sender": p.sender,
+        "text": p.text,
+        "encoding": p.encoding.value,
+        "parts": p.parts,
+        "validity": validity,
+        "tariff_code": p.tariff_code,
+        "price": p.price,
+        "currency": account.currency,
+        "status": status.value,
+        "is_test": caller.is_test,
+        "created_at": now,
+        "due_at": due_at,
+        "expires_at": due_at + timedelta(hours=validity),
+        "callback_url": callback_url,
+    }
+
+
+async def send_single(
+    platform: Platform,
+    queue: SingleSendQueue,
+    caller: Caller,
+    recipient: Recipient,
+    options: SendOptions,
+    *,
+    digest: str | None,
+) -> Message:
+    """One message without a campaign, written in the next group commit (services/single_sends.py)."""
+    now = platform.clock()
+    validity, start_at = check_common(options, now)
+    account, results = await price_recipients(
+        platform, caller, [recipient], default_tariff=None, channel=options.channel,
+        reference_required=options.reference_required,
+    )
+    prepared = raise_all(results)[0]
+    due_at = start_at or now
+    row = message_row(
+        account, caller, prepared, options, validity=validity,
+        status=MessageStatus.SCHEDULED if start_at else MessageStatus.ACCEPTED, now=now, due_at=due_at,
+        campaign_id=None, callback_url=options.callback_url or account.webhook_url,
+    )
+    path = recipient.field_paths.get("reference_id", f"{recipient.path}.reference_id" if recipient.path else "reference_id")
+    return await queue.submit(PendingSend(caller=caller, row=row, digest=digest, reference_path=path))
 
 
 def _mark_taken(

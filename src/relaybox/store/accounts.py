@@ -103,3 +103,20 @@ async def get_setting(conn: AsyncConnection, key: str) -> str | None:
 
 async def put_setting(conn: AsyncConnection, key: str, value: str) -> None:
     await conn.execute(insert(settings).values(key=key, value=value))
+
+
+async def spendable(conn: AsyncConnection, account_ids: list[int]) -> dict[int, int]:
+    """balance + credit per account, locked on PostgreSQL until the transaction ends."""
+    query = select(accounts.c.id, accounts.c.balance, accounts.c.credit).where(accounts.c.id.in_(account_ids))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return {r.id: r.balance + r.credit for r in await conn.execute(query)}
+
+
+async def charge(conn: AsyncConnection, totals: dict[int, int]) -> None:
+    """Take already-checked totals from the balances, one update per account."""
+    for account_id, amount in totals.items():
+        if amount:
+            await conn.execute(
+                update(accounts).where(accounts.c.id == account_id).values(balance=accounts.c.balance - amount)
+            )

@@ -32,3 +32,24 @@ async def remember(conn: AsyncConnection, account_id: int, digest: str, now: dat
 async def forget_older_than(conn: AsyncConnection, cutoff: datetime) -> int:
     result = await conn.execute(delete(fp).where(fp.c.seen_at < cutoff))
     return result.rowcount
+
+
+async def remember_many(
+    conn: AsyncConnection, items: list[tuple[int, str]], now: datetime, window: timedelta
+) -> set[tuple[int, str]]:
+    """`remember` for many (account, digest) pairs in one statement; returns the fresh ones.
+
+    The pairs must be distinct.  RETURNING lists exactly the rows the upsert
+    inserted or refreshed, so a pair missing from it was seen within the window.
+    """
+    if not items:
+        return set()
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(fp).values([{"account_id": a, "digest": d, "seen_at": now} for a, d in items])
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[fp.c.account_id, fp.c.digest],
+        set_={"seen_at": stmt.excluded.seen_at},
+        where=fp.c.seen_at < now - window,
+    ).returning(fp.c.account_id, fp.c.digest)
+    result = await conn.execute(stmt)
+    return {(r.account_id, r.digest) for r in result}

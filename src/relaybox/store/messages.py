@@ -32,6 +32,31 @@ async def insert_message_returning_id(conn: AsyncConnection, row: dict) -> int:
     return result.inserted_primary_key[0]
 
 
+async def insert_messages_returning_ids(conn: AsyncConnection, rows: list[dict]) -> list[int]:
+    """Insert rows (all with the same keys) and return their ids in the rows' order."""
+    if not rows:
+        return []
+    result = await conn.execute(
+        insert(messages).returning(messages.c.id, sort_by_parameter_order=True), rows
+    )
+    return [r.id for r in result]
+
+
+def message_from_values(message_id: int, row: dict) -> Message:
+    """The record of a message just inserted from `row`."""
+    values = {c.name: None for c in messages.columns}
+    values.update(row)
+    values["id"] = message_id
+    return message_from_row(_Mapped(values))
+
+
+class _Mapped:
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping: dict):
+        self._mapping = mapping
+
+
 async def existing_references(conn: AsyncConnection, account_id: int, references: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for part in chunks(list(references)):

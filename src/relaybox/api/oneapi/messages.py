@@ -12,7 +12,7 @@ from relaybox.api.oneapi.schemas import MessageUniversal
 from relaybox.domain.money import format_amount
 from relaybox.errors import ValidationFailed
 from relaybox.services import queries, sending
-from relaybox.services.dedup import check_duplicate
+from relaybox.services.dedup import check_duplicate, digest
 from relaybox.services.recipients import Recipient
 
 router = APIRouter(prefix="/api/messages", tags=["messages"])
@@ -43,7 +43,6 @@ async def list_messages(request: Request, platform: PlatformDep, caller: OneApiC
 @router.post("/send")
 async def send_message(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
-    await check_duplicate(platform, caller, request.url.path, raw)
     body = parse_model(MessageUniversal, data)
     unknown = [c for c in body.channels if c not in ("sms", "rcs")]
     if unknown or body.channels[-1] != "sms":
@@ -64,6 +63,7 @@ async def send_message(request: Request, platform: PlatformDep, caller: OneApiCa
     )
     options = sending.SendOptions(validity=body.validity, callback_url=body.callback_url, source="web")
     if body.dry_run:
+        await check_duplicate(platform, caller, request.url.path, raw)
         # Checked and priced like a real send; nothing is stored, sent or charged.
         validity, _ = sending.check_common(options, platform.clock())
         account, results = await sending.price_recipients(platform, caller, [recipient])
@@ -81,6 +81,7 @@ async def send_message(request: Request, platform: PlatformDep, caller: OneApiCa
                 }
             }
         )
-    outcome = await sending.send(platform, caller, [recipient], options, campaign=False)
-    request.app.state.notify_engine()
-    return json_response({"data": present.message_info(outcome.messages[0])})
+    message = await sending.send_single(
+        platform, request.app.state.single_sends, caller, recipient, options, digest=digest(request.url.path, raw)
+    )
+    return json_response({"data": present.message_info(message)})

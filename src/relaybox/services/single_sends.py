@@ -1,0 +1,155 @@
+"""Single messages, written in group commits.
+
+SQLite has one writer, and every write transaction costs several round trips
+to the database thread.  One transaction per single-message request caps a
+server at a few hundred requests per second.  Instead, requests that arrive
+while a transaction is being written wait in a queue and the next transaction
+takes them all: one duplicate-request upsert, one balance check, one
+multi-row insert.  Under light load a batch is one request and nothing waits;
+under heavy load batches grow and the cost per request falls.
+
+Each request still succeeds or fails on its own: a duplicate body, a taken
+reference or an empty balance refuses that request only, and a refused
+request writes nothing (but its fingerprint, which is what makes a repeat a
+duplicate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from relaybox.domain.models import Caller, Message
+from relaybox.errors import DuplicateRequest, InsufficientFunds, LegacyCode, RelayboxError, ValidationFailed
+from relaybox.services.platform import Platform
+from relaybox.store import accounts as accounts_store
+from relaybox.store import fingerprints
+from relaybox.store import messages as messages_store
+
+log = logging.getLogger("relaybox.single_sends")
+
+MAX_BATCH = 500
+
+
+@dataclass(slots=True)
+class PendingSend:
+    caller: Caller
+    row: dict  # the message row to insert (account_id, price, reference_id, …)
+    digest: str | None  # request fingerprint, None when duplicates are not checked
+    reference_path: str = "reference_id"
+    future: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class SingleSendQueue:
+    def __init__(self, platform: Platform, on_written=lambda: None):
+        self.platform = platform
+        self.on_written = on_written
+        self._pending: list[PendingSend] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="single-sends")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        for job in self._pending:
+            if not job.future.done():
+                job.future.set_exception(RuntimeError("server shutting down"))
+        self._pending.clear()
+
+    async def submit(self, job: PendingSend) -> Message:
+        self._pending.append(job)
+        self._wake.set()
+        return await job.future
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                try:
+                    await self._write(batch)
+                except Exception as exc:  # the whole transaction failed: every request in it fails
+                    log.exception("group commit of %d single messages failed", len(batch))
+                    for job in batch:
+                        if not job.future.done():
+                            job.future.set_exception(exc)
+                else:
+                    self.on_written()
+
+    async def _write(self, batch: list[PendingSend]) -> None:
+        now = self.platform.clock()
+        window = timedelta(seconds=self.platform.settings.duplicate_window_seconds)
+        refused: dict[int, RelayboxError] = {}
+        async with self.platform.db.write() as conn:
+            # 1. duplicate bodies: in this batch, then against the store
+            firsts: dict[tuple[int, str], int] = {}
+            for i, job in enumerate(batch):
+                if job.digest is None:
+                    continue
+                key = (job.caller.account_id, job.digest)
+                if key in firsts:
+                    refused[i] = DuplicateRequest()
+                else:
+                    firsts[key] = i
+            fresh = await fingerprints.remember_many(conn, list(firsts), now, window)
+            for key, i in firsts.items():
+                if key not in fresh:
+                    refused[i] = DuplicateRequest()
+
+            # 2. references: unique per account, in this batch and in the store
+            wanted: dict[int, list[str]] = defaultdict(list)
+            for i, job in enumerate(batch):
+                if i not in refused and job.row.get("reference_id"):
+                    wanted[job.caller.account_id].append(job.row["reference_id"])
+            taken = {
+                (account_id, ref)
+                for account_id, refs in wanted.items()
+                for ref in await messages_store.existing_references(conn, account_id, refs)
+            }
+            for i, job in enumerate(batch):
+                ref = job.row.get("reference_id")
+                if i in refused or not ref:
+                    continue
+                key = (job.caller.account_id, ref)
+                if key in taken:
+                    refused[i] = ValidationFailed.one(
+                        job.reference_path, "The reference is already used by another message.", LegacyCode.REFERENCE_EXISTS
+                    )
+                taken.add(key)
+
+            # 3. money, in arrival order: each request is covered or refused on its own
+            live = [job.caller.account_id for i, job in enumerate(batch) if i not in refused and not job.caller.is_test]
+            available = await accounts_store.spendable(conn, sorted(set(live))) if live else {}
+            charged: dict[int, int] = defaultdict(int)
+            for i, job in enumerate(batch):
+                if i in refused or job.caller.is_test:
+                    continue
+                account_id, price = job.caller.account_id, job.row["price"]
+                if available.get(account_id, 0) - charged[account_id] >= price:
+                    charged[account_id] += price
+                else:
+                    refused[i] = InsufficientFunds()
+            await accounts_store.charge(conn, charged)
+
+            # 4. the accepted messages, in one insert
+            accepted = [(i, job) for i, job in enumerate(batch) if i not in refused]
+            ids = await messages_store.insert_messages_returning_ids(conn, [job.row for _, job in accepted])
+
+        for (_, job), message_id in zip(accepted, ids):
+            job.future.set_result(messages_store.message_from_values(message_id, job.row))
+        for i, exc in refused.items():
+            batch[i].future.set_exception(exc)
+
