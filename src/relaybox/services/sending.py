@@ -273,19 +273,12 @@ async def send(
                         campaign_id=campaign_id, callback_url=callback_url)
             for p in accepted
         ]
+        ids = await messages_store.insert_messages(conn, rows)
         if campaign:
-            ids: list[int] = []
-            if message_ids:
-                ids = await messages_store.insert_messages_returning_ids(conn, rows)
-            else:
-                await messages_store.insert_messages(conn, rows)
             saved_campaign = await campaigns_store.get_campaign(conn, account.id, campaign_id)
-            return Outcome(saved_campaign, [], results, account, ids)
-        saved = []
-        for row in rows:
-            message_id = await messages_store.insert_message_returning_id(conn, row)
-            saved.append(await messages_store.get_message(conn, account.id, message_id))
-        return Outcome(None, saved, results, account)
+            return Outcome(saved_campaign, [], results, account, ids if message_ids else [])
+        saved = [messages_store.message_from_values(i, row) for i, row in zip(ids, rows)]
+        return Outcome(None, saved, results, account, ids if message_ids else [])
 
 
 def message_row(

@@ -146,7 +146,7 @@ class SingleSendQueue:
 
             # 4. the accepted messages, in one insert
             accepted = [(i, job) for i, job in enumerate(batch) if i not in refused]
-            ids = await messages_store.insert_messages_returning_ids(conn, [job.row for _, job in accepted])
+            ids = await messages_store.insert_messages(conn, [job.row for _, job in accepted])
 
         for (_, job), message_id in zip(accepted, ids):
             job.future.set_result(messages_store.message_from_values(message_id, job.row))

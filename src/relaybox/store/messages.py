@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relaybox.domain.models import Message
 from relaybox.store.rows import message_from_row
-from relaybox.store.tables import messages
+from relaybox.store.tables import message_hours, messages
 
 _CHUNK = 500  # ids per IN (...) list: well under every backend's parameter limit
 
@@ -21,25 +23,50 @@ def chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
         yield items[start : start + size]
 
 
-async def insert_messages(conn: AsyncConnection, rows: list[dict]) -> None:
-    """One multi-row insert (executemany) in the caller's transaction."""
-    if rows:
-        await conn.execute(insert(messages), rows)
+async def insert_messages(conn: AsyncConnection, rows: list[dict]) -> list[int]:
+    """Insert rows (all with the same keys) in the caller's transaction; their ids in order.
 
-
-async def insert_message_returning_id(conn: AsyncConnection, row: dict) -> int:
-    result = await conn.execute(insert(messages).values(**row))
-    return result.inserted_primary_key[0]
-
-
-async def insert_messages_returning_ids(conn: AsyncConnection, rows: list[dict]) -> list[int]:
-    """Insert rows (all with the same keys) and return their ids in the rows' order."""
+    Every insert of messages goes through here so that `message_hours` stays exact.
+    """
     if not rows:
         return []
-    result = await conn.execute(
-        insert(messages).returning(messages.c.id, sort_by_parameter_order=True), rows
-    )
-    return [r.id for r in result]
+    result = await conn.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True), rows)
+    ids = [r.id for r in result]
+    await record_hours(conn, [(row["account_id"], row["created_at"], i) for row, i in zip(rows, ids)])
+    return ids
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+async def record_hours(conn: AsyncConnection, entries: list[tuple[int, datetime, int]]) -> None:
+    """Fold (account, created_at, id) of new messages into `message_hours`."""
+    folded: dict[tuple[int, datetime], list[int]] = {}
+    for account_id, created_at, message_id in entries:
+        key = (account_id, hour_of(created_at))
+        slot = folded.get(key)
+        if slot is None:
+            folded[key] = [message_id, message_id, 1]
+        else:
+            slot[0] = min(slot[0], message_id)
+            slot[1] = max(slot[1], message_id)
+            slot[2] += 1
+    if not folded:
+        return
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    h = message_hours
+    for (account_id, hour), (lo, hi, n) in folded.items():
+        stmt = upsert(h).values(account_id=account_id, hour=hour, min_id=lo, max_id=hi, n=n)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[h.c.account_id, h.c.hour],
+            set_={
+                "min_id": case((stmt.excluded.min_id < h.c.min_id, stmt.excluded.min_id), else_=h.c.min_id),
+                "max_id": case((stmt.excluded.max_id > h.c.max_id, stmt.excluded.max_id), else_=h.c.max_id),
+                "n": h.c.n + stmt.excluded.n,
+            },
+        )
+        await conn.execute(stmt)
 
 
 def message_from_values(message_id: int, row: dict) -> Message:
@@ -116,14 +143,24 @@ async def list_messages(conn: AsyncConnection, q: MessageQuery) -> tuple[int, li
         messages.c.created_at >= q.created_from,
         messages.c.created_at <= q.created_to,
     ]
+    narrowed = False
     if q.message_id is not None:
         where.append(messages.c.id == q.message_id)
+        narrowed = True
     if q.campaign_id is not None:
         where.append(messages.c.campaign_id == q.campaign_id)
+        narrowed = True
     if q.reference_id is not None:
         where.append(messages.c.reference_id == q.reference_id)
+        narrowed = True
 
-    total = (await conn.execute(select(func.count()).select_from(messages).where(*where))).scalar_one()
+    if narrowed:
+        total = (await conn.execute(select(func.count()).select_from(messages).where(*where))).scalar_one()
+    else:
+        # Only the date range: the hourly roll-up gives the total and an id range.
+        total, id_range = await _range_total(conn, q)
+        if id_range is not None:
+            where.append(messages.c.id.between(*id_range))
     if total == 0 or q.offset >= total:
         return total, []
 
@@ -136,3 +173,42 @@ async def list_messages(conn: AsyncConnection, q: MessageQuery) -> tuple[int, li
         order.append(messages.c.id.desc() if q.descending else messages.c.id.asc())
     rows = await conn.execute(select(messages).where(*where).order_by(*order).offset(q.offset).limit(q.limit))
     return total, [message_from_row(r) for r in rows]
+
+
+async def _range_total(conn: AsyncConnection, q: MessageQuery) -> tuple[int, tuple[int, int] | None]:
+    """Number of the account's messages created in [from, to], and ids bounding them.
+
+    Hours wholly inside the range count from the roll-up; the (at most two)
+    hours cut by its ends are counted on the (account_id, created_at) index.
+    """
+    h = message_hours
+    hours = (
+        await conn.execute(
+            select(h.c.hour, h.c.min_id, h.c.max_id, h.c.n).where(
+                h.c.account_id == q.account_id,
+                h.c.hour >= hour_of(q.created_from),
+                h.c.hour <= q.created_to,
+            )
+        )
+    ).all()
+    if not hours:
+        return 0, None
+    total = 0
+    for hour, _, _, n in hours:
+        end = hour + timedelta(hours=1)
+        if hour >= q.created_from and end <= q.created_to:
+            total += n
+            continue
+        total += (
+            await conn.execute(
+                select(func.count())
+                .select_from(messages)
+                .where(
+                    messages.c.account_id == q.account_id,
+                    messages.c.created_at >= max(hour, q.created_from),
+                    messages.c.created_at < end,
+                    messages.c.created_at <= q.created_to,
+                )
+            )
+        ).scalar_one()
+    return total, (min(r.min_id for r in hours), max(r.max_id for r in hours))

@@ -168,6 +168,7 @@ messages = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("callback_url", String(500)),
     Index("ix_messages_account_id_created_at", "account_id", "created_at"),
+    Index("ix_messages_account_id_id", "account_id", "id"),
     Index("ix_messages_account_id_phone", "account_id", "phone"),
     Index("ix_messages_account_id_delivered_at", "account_id", "delivered_at"),
     Index("ix_messages_campaign_id_id", "campaign_id", "id"),
@@ -177,6 +178,22 @@ messages = Table(
     Index("ix_messages_pending_expires_at", "expires_at", sqlite_where=text(PENDING_SQL),
           postgresql_where=text(PENDING_SQL)),
     Index("ix_messages_connector_operator_id", "connector", "operator_id"),
+)
+
+#: Per account and hour of creation: the range of message ids created in it and
+#: their number.  Message ids grow with creation time only roughly (concurrent
+#: writers), so a date range cannot be turned into an id range directly; these
+#: rows give an exact superset of ids for any date range, which lets the
+#: messages list walk the (account_id, id) index in id order instead of sorting
+#: the whole range, and give its total without counting every row.
+message_hours = Table(
+    "message_hours",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("hour", UTCDateTime, primary_key=True),
+    Column("min_id", BigInteger, nullable=False),
+    Column("max_id", BigInteger, nullable=False),
+    Column("n", BigInteger, nullable=False),
 )
 
 webhook_outbox = Table(

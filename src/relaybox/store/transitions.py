@@ -140,7 +140,12 @@ async def apply_changes(
 
     touched = list(deltas)
     if touched:
-        started = [a.message.campaign_id for a in applied if a.message.status == MessageStatus.SENDING]
+        # single messages (no campaign) can share a batch with campaign messages
+        started = [
+            a.message.campaign_id
+            for a in applied
+            if a.message.status == MessageStatus.SENDING and a.message.campaign_id is not None
+        ]
         if started:
             await _mark_started(conn, sorted(set(started)), now)
         await finish_campaigns(conn, touched, now)

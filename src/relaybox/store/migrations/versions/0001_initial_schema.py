@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:25:07.472744
+Create Date: 2026-11-25 15:45:02.235114
 """
 from alembic import op
 import sqlalchemy as sa
@@ -40,6 +40,14 @@ def upgrade() -> None:
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('rate', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('currency', name=op.f('pk_currency_rates'))
+    )
+    op.create_table('message_hours',
+    sa.Column('account_id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('hour', relaybox.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('min_id', sa.BigInteger(), nullable=False),
+    sa.Column('max_id', sa.BigInteger(), nullable=False),
+    sa.Column('n', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('account_id', 'hour', name=op.f('pk_message_hours'))
     )
     op.create_table('request_fingerprints',
     sa.Column('account_id', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -180,6 +188,7 @@ def upgrade() -> None:
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index('ix_messages_account_id_created_at', ['account_id', 'created_at'], unique=False)
         batch_op.create_index('ix_messages_account_id_delivered_at', ['account_id', 'delivered_at'], unique=False)
+        batch_op.create_index('ix_messages_account_id_id', ['account_id', 'id'], unique=False)
         batch_op.create_index('ix_messages_account_id_phone', ['account_id', 'phone'], unique=False)
         batch_op.create_index('ix_messages_campaign_id_id', ['campaign_id', 'id'], unique=False)
         batch_op.create_index('ix_messages_connector_operator_id', ['connector', 'operator_id'], unique=False)
@@ -199,6 +208,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_messages_connector_operator_id')
         batch_op.drop_index('ix_messages_campaign_id_id')
         batch_op.drop_index('ix_messages_account_id_phone')
+        batch_op.drop_index('ix_messages_account_id_id')
         batch_op.drop_index('ix_messages_account_id_delivered_at')
         batch_op.drop_index('ix_messages_account_id_created_at')
 
@@ -224,6 +234,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_request_fingerprints_seen_at'))
 
     op.drop_table('request_fingerprints')
+    op.drop_table('message_hours')
     op.drop_table('currency_rates')
     op.drop_table('countries')
     op.drop_table('accounts')

@@ -1,0 +1,50 @@
+"""The messages list by date range (hourly roll-up path) against a brute-force answer."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from relaybox.domain.models import Caller
+from relaybox.domain.timefmt import format_time, utcnow
+from relaybox.services import queries, sending
+from relaybox.services.recipients import Recipient
+from tests.factories import make_account
+
+
+async def test_ranges_cutting_hours_give_exact_totals_and_order(platform):
+    account_id, _ = await make_account(platform, balance="1000")
+    other_id, _ = await make_account(platform, balance="1000")
+    start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=6)
+    created = []  # (created_at, id) of account_id's messages
+    rng = random.Random(5)
+    for step in range(24):
+        moment = start + timedelta(minutes=15 * step + rng.randint(0, 10), seconds=rng.randint(0, 59))
+        platform.clock = lambda moment=moment: moment
+        for who in (account_id, other_id):
+            phones = [380971000000 + step * 100 + k + (50 if who == other_id else 0) for k in range(rng.randint(1, 4))]
+            outcome = await sending.send(
+                platform,
+                Caller(who, False),
+                [Recipient(path=f"phones.{i}", phone=p, text=f"t{step}", sender="relaybox") for i, p in enumerate(phones)],
+                sending.SendOptions(),
+                message_ids=True,
+            )
+            if who == account_id:
+                created += [(moment, i) for i in outcome.message_ids]
+    platform.clock = lambda: start + timedelta(hours=7)
+    caller = Caller(account_id, False)
+
+    cuts = [start + timedelta(minutes=m) for m in (0, 7, 44, 60, 61, 119, 150, 200, 359, 400)]
+    for lo in cuts:
+        for hi in cuts:
+            if hi < lo:
+                continue
+            expected = sorted(i for at, i in created if lo <= at.replace(microsecond=0) <= hi)
+            for descending in (False, True):
+                total, page = await queries.list_messages(
+                    platform, caller, raw_from=format_time(lo), raw_to=format_time(hi), message_id=None,
+                    campaign_id=None, reference_id=None, sort="id", descending=descending, offset=0, limit=500,
+                )
+                assert total == len(expected), (lo, hi)
+                assert [m.id for m in page] == (expected[::-1] if descending else expected)
