@@ -60,7 +60,10 @@ def _parse_digits(digits: str) -> Phone:
         parsed = phonenumbers.parse("+" + digits, None)
     except NumberParseException as exc:
         raise InvalidPhone("is not a valid phone number") from exc
-    if not phonenumbers.is_possible_number(parsed):
+    # libphonenumber's is_possible_number() also passes lengths that are only
+    # dialable locally (without an area code, e.g. +380 971 2300): never a
+    # complete international number, so only a full national length counts.
+    if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
         raise InvalidPhone("is not a valid phone number")
     region = phonenumbers.region_code_for_number(parsed)
     if region is None or region == "001":

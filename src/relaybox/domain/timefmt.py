@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime
 
 OUTPUT_FORMAT = "%Y-%m-%d %H:%M:%S"
+MIN_YEAR, MAX_YEAR = 1970, 9998
 _COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 
 
@@ -33,6 +34,11 @@ def parse_time(value: object) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         raise InvalidTime("must be a date and time: YYYY-MM-DD HH:MM:SS or ISO 8601") from exc
+    # Years far from now are nobody's send or filter time, and near the ends of
+    # the calendar the offset conversion and date arithmetic (from = to - 3
+    # months) would overflow: refuse them as invalid input.
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidTime(f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from relaybox.domain.models import Caller, Campaign, Message
+from relaybox.domain.rules import RuleViolation, check_reference
 from relaybox.domain.timefmt import InvalidTime, parse_time
 from relaybox.errors import FieldError, LegacyCode, NotFound, ValidationFailed
 from relaybox.services.platform import Platform
@@ -90,6 +91,10 @@ async def get_message(platform: Platform, caller: Caller, message_id: int) -> Me
 
 
 async def get_message_by_reference(platform: Platform, caller: Caller, reference: str) -> Message:
+    try:
+        check_reference(reference)
+    except RuleViolation as exc:  # no message can have it
+        raise ValidationFailed.one("reference", str(exc), LegacyCode.INVALID_REFERENCE) from None
     async with platform.db.read() as conn:
         message = await messages_store.get_message_by_reference(conn, caller.account_id, reference)
     if message is None:

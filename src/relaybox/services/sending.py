@@ -15,12 +15,13 @@ from relaybox.domain.models import Account, Caller, Campaign, Message
 from relaybox.domain.rules import RuleViolation, check_sender, check_validity, prepare_text
 from relaybox.domain.status import CampaignStatus, MessageStatus
 from relaybox.domain.timefmt import InvalidTime, parse_time
-from relaybox.errors import FieldError, InsufficientFunds, LegacyCode, ValidationFailed
+from relaybox.errors import DuplicateRequest, FieldError, InsufficientFunds, LegacyCode, ValidationFailed
 from relaybox.services.platform import Platform
 from relaybox.services.recipients import Prepared, Recipient, prepare
 from relaybox.services.single_sends import PendingSend, SingleSendQueue
 from relaybox.store import accounts as accounts_store
 from relaybox.store import campaigns as campaigns_store
+from relaybox.store import fingerprints
 from relaybox.store import messages as messages_store
 
 #: How far ahead a campaign may be scheduled (the campaign list accepts `to` up to now + 30 days).
@@ -34,7 +35,7 @@ class SendOptions:
     validity: object = None
     start_at: object = None
     callback_url: str | None = None
-    source: str = "web"  # web (One API) | rest (legacy)
+    source: str = "rest"  # MessageSource: "rest" is "sent by the API" (both families); "web" is BSG's web UI
     channel: str = "sms"
     reference_required: bool = False
 
@@ -197,10 +198,12 @@ async def send(
     default_tariff: object = None,
     partial: bool = False,
     message_ids: bool = False,
+    digest: str | None = None,
 ) -> Outcome:
     """Accept messages.  With `partial`, recipients with errors are skipped (legacy);
     otherwise any error refuses the whole request (One API).  With `message_ids`,
-    a campaign's outcome carries the id of each accepted message (legacy answers per recipient)."""
+    a campaign's outcome carries the id of each accepted message (legacy answers per recipient).
+    With `digest`, a request fingerprint accepted within the duplicate window is refused (429)."""
     now = platform.clock()
     common_errors: list[FieldError] = []
     try:
@@ -227,6 +230,12 @@ async def send(
     callback_url = options.callback_url or account.webhook_url
 
     async with platform.db.write() as conn:
+        if digest is not None:
+            # Recorded with the messages: a repeat of an accepted body within the window is a
+            # duplicate, and a refused body (nothing written) can be corrected and sent again.
+            window = timedelta(seconds=platform.settings.duplicate_window_seconds)
+            if not await fingerprints.remember(conn, account.id, digest, now, window):
+                raise DuplicateRequest()
         references = [p.reference for p in accepted if p.reference]
         if references:
             taken = await messages_store.existing_references(conn, account.id, references)

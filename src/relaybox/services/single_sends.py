@@ -10,8 +10,7 @@ under heavy load batches grow and the cost per request falls.
 
 Each request still succeeds or fails on its own: a duplicate body, a taken
 reference or an empty balance refuses that request only, and a refused
-request writes nothing (but its fingerprint, which is what makes a repeat a
-duplicate).
+request writes nothing, its fingerprint included.
 """
 
 from __future__ import annotations
@@ -143,6 +142,16 @@ class SingleSendQueue:
                 else:
                     refused[i] = InsufficientFunds()
             await accounts_store.charge(conn, charged)
+
+            # a request refused after its fingerprint was taken is not a duplicate of anything
+            unfingerprint = [
+                (job.caller.account_id, job.digest)
+                for i, job in enumerate(batch)
+                if job.digest is not None
+                and isinstance(refused.get(i), (ValidationFailed,))
+                and firsts.get((job.caller.account_id, job.digest)) == i
+            ]
+            await fingerprints.forget(conn, unfingerprint)
 
             # 4. the accepted messages, in one insert
             accepted = [(i, job) for i, job in enumerate(batch) if i not in refused]

@@ -53,3 +53,9 @@ async def remember_many(
     ).returning(fp.c.account_id, fp.c.digest)
     result = await conn.execute(stmt)
     return {(r.account_id, r.digest) for r in result}
+
+
+async def forget(conn: AsyncConnection, items: list[tuple[int, str]]) -> None:
+    """Drop fingerprints recorded for requests that were refused after all."""
+    for account_id, digest in items:
+        await conn.execute(delete(fp).where(fp.c.account_id == account_id, fp.c.digest == digest))

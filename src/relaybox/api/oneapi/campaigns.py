@@ -14,7 +14,7 @@ from relaybox.api.oneapi.schemas import CampaignPriceRequest, SmsSendIndividualR
 from relaybox.domain.money import from_units
 from relaybox.errors import LegacyCode, NotFound, ValidationFailed
 from relaybox.services import campaigns, queries, sending
-from relaybox.services.dedup import check_duplicate
+from relaybox.services.dedup import check_duplicate, digest
 from relaybox.services.recipients import Recipient
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
@@ -32,7 +32,6 @@ def _start_at(value: object) -> object:
 @router.post("/sms/send")
 async def sms_send(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
-    await check_duplicate(platform, caller, request.url.path, raw)
     body = parse_model(SmsSendRequest, data)
     recipients = [
         Recipient(
@@ -48,7 +47,8 @@ async def sms_send(request: Request, platform: PlatformDep, caller: OneApiCaller
     ]
     options = sending.SendOptions(validity=body.validity, start_at=body.start_at, callback_url=body.callback_url)
     outcome = await sending.send(
-        platform, caller, recipients, options, common_text=body.text, default_tariff=body.tariff_code
+        platform, caller, recipients, options, common_text=body.text, default_tariff=body.tariff_code,
+        digest=digest(request.url.path, raw),
     )
     request.app.state.notify_engine()
     return json_response({"data": present.campaign(outcome.campaign, with_price=True)})
@@ -57,7 +57,6 @@ async def sms_send(request: Request, platform: PlatformDep, caller: OneApiCaller
 @router.post("/sms/send-individual")
 async def sms_send_individual(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
-    await check_duplicate(platform, caller, request.url.path, raw)
     body = parse_model(SmsSendIndividualRequest, data)
     recipients = [
         Recipient(
@@ -75,7 +74,9 @@ async def sms_send_individual(request: Request, platform: PlatformDep, caller: O
     options = sending.SendOptions(
         validity=body.validity, start_at=_start_at(body.start_at), callback_url=body.callback_url
     )
-    outcome = await sending.send(platform, caller, recipients, options, default_tariff=body.tariff_code)
+    outcome = await sending.send(
+        platform, caller, recipients, options, default_tariff=body.tariff_code, digest=digest(request.url.path, raw)
+    )
     request.app.state.notify_engine()
     return json_response({"data": present.campaign(outcome.campaign, with_price=True)})
 
@@ -83,7 +84,6 @@ async def sms_send_individual(request: Request, platform: PlatformDep, caller: O
 @router.post("/price")
 async def price(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
-    await check_duplicate(platform, caller, request.url.path, raw)
     body = parse_model(CampaignPriceRequest, data)
     recipients = [
         Recipient(
@@ -99,6 +99,7 @@ async def price(request: Request, platform: PlatformDep, caller: OneApiCaller):
     total, currency = await sending.estimate(
         platform, caller, recipients, sender=body.sender, text=body.text, default_tariff=body.tariff_code
     )
+    await check_duplicate(platform, caller, request.url.path, raw)
     return json_response({"price": float(from_units(total)), "currency": currency})
 
 

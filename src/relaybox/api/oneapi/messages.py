@@ -61,17 +61,17 @@ async def send_message(request: Request, platform: PlatformDep, caller: OneApiCa
         transliterate=body.sms.transliterate,
         field_paths={"text": "sms.text", "sender": "sms.sender", "tariff_code": "tariff_code"},
     )
-    options = sending.SendOptions(validity=body.validity, callback_url=body.callback_url, source="web")
+    options = sending.SendOptions(validity=body.validity, callback_url=body.callback_url)
     if body.dry_run:
-        await check_duplicate(platform, caller, request.url.path, raw)
         # Checked and priced like a real send; nothing is stored, sent or charged.
         validity, _ = sending.check_common(options, platform.clock())
         account, results = await sending.price_recipients(platform, caller, [recipient])
         prepared = sending.raise_all(results)[0]
+        await check_duplicate(platform, caller, request.url.path, raw)
         return json_response(
             {
                 "data": {
-                    "source": "web",
+                    "source": "rest",
                     "type": "sms",
                     "phone": prepared.phone,
                     "status": "accepted",

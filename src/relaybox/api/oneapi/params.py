@@ -33,6 +33,8 @@ class ListParams:
             return default
         try:
             value = int(raw)
+            if not -(2**63) <= value < 2**63:  # beyond every id and what the store (and JSON output) can hold
+                raise ValueError(raw)
         except ValueError:
             self.errors.append(FieldError(path, f"The {path} must be an integer."))
             return default
