@@ -171,18 +171,7 @@ async def estimate(
     """Price messages without storing or sending anything: (total units, currency)."""
     account, results = await price_recipients(platform, caller, recipients, default_tariff=default_tariff)
     if not recipients:
-        # No phones to price, but the sender and text must still be valid.
-        errors: list[FieldError] = []
-        try:
-            check_sender(sender)
-        except RuleViolation as exc:
-            errors.append(FieldError("sender", str(exc), LegacyCode.INVALID_ORIGINATOR))
-        try:
-            prepare_text(text)
-        except RuleViolation as exc:
-            errors.append(FieldError("text", str(exc), LegacyCode.INVALID_TEXT))
-        if errors:
-            raise ValidationFailed(errors)
+        check_content(sender, text)  # no phones to price, but the sender and text must still be valid
     prepared = raise_all(results)
     return sum(p.price for p in prepared), account.currency
 
