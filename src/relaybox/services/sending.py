@@ -325,12 +325,13 @@ async def send_single(
     options: SendOptions,
     *,
     digest: str | None,
+    default_tariff: object = None,
 ) -> Message:
     """One message without a campaign, written in the next group commit (services/single_sends.py)."""
     now = platform.clock()
     validity, start_at = check_common(options, now)
     account, results = await price_recipients(
-        platform, caller, [recipient], default_tariff=None, channel=options.channel,
+        platform, caller, [recipient], default_tariff=default_tariff, channel=options.channel,
         reference_required=options.reference_required,
     )
     prepared = raise_all(results)[0]

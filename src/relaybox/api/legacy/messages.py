@@ -120,21 +120,18 @@ async def create(request: Request, platform: PlatformDep, caller: LegacyCaller):
 
 
 async def _create_one(request, platform, caller, req: SmsRequest, recipients, options) -> dict:
+    """One message, no task: written in the group commit shared with /api/messages/send."""
     reference = req.items[0].reference
     try:
-        outcome = await sending.send(
-            platform, caller, recipients, options, campaign=False, default_tariff=req.tariff, partial=True
+        m = await sending.send_single(
+            platform, request.app.state.single_sends, caller, recipients[0], options,
+            digest=None, default_tariff=req.tariff,
         )
     except ValidationFailed as exc:
         code = exc.errors[0].legacy_code
         if code in MESSAGE_LEVEL:
             return {"result": present.refused(code, reference)}
         raise
-    result = outcome.results[0]
-    if not isinstance(result, Prepared):
-        return {"result": present.refused(result[0].legacy_code, reference)}
-    request.app.state.notify_engine()
-    m = outcome.messages[0]
     return {"result": present.accepted(m.id, m.reference_id, m.price, m.currency)}
 
 
