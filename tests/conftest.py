@@ -1,10 +1,11 @@
-"""Fixtures: a platform on a fresh SQLite file, the ASGI app with its engine, accounts."""
+"""Fixtures: a platform on a fresh store (a SQLite file, or a PostgreSQL database), the ASGI app
+with its engine, accounts."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -12,12 +13,33 @@ import pytest
 from relaybox.api.app import create_app, open_platform
 from relaybox.config import Settings
 from relaybox.services.platform import Platform
+from tests import pg
 from tests.factories import make_account
 
+BACKENDS = ["sqlite", "postgresql"]
 
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'relaybox.db'}"
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A migrated PostgreSQL database for this session, emptied before each test (tests/pg.py)."""
+    reason = pg.unavailable_reason()
+    if reason:
+        if pg.REQUIRED:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = pg.migrated_database()
+    yield name
+    pg.drop_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    """Every store, service, API and engine test runs once per backend, each time on an empty store."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'relaybox.db'}"
+    name = request.getfixturevalue("postgres_database")
+    pg.reset_database(name)
+    return pg.url_for(name)
 
 
 @pytest.fixture

@@ -40,3 +40,11 @@ UNDELIVERED = 380971230001
 EXPIRED = 380971230002
 FAILED = 380971230003
 UNKNOWN = 380971230004
+#: RCS (docs/simulator.md): no RCS; always read; read, then the first suggestion is clicked.
+NOT_RCS_USER = 380971230005
+RCS_READ = 380971230006
+RCS_CLICK = 380971230007
+#: Plain numbers whose delivered RCS messages are (0011) and are not (0013) read: the share
+#: of read messages is drawn per number (connectors/simulator.py, `magic_reads`).
+RCS_DELIVERED_READ = DELIVERED
+RCS_DELIVERED_UNREAD = 380971230013

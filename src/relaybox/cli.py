@@ -14,6 +14,8 @@ import httpx
 import typer
 from rich.console import Console
 
+from relaybox import cli_delivery
+from relaybox.cli_delivery import ConfigOpt, check_config
 from relaybox.config import Settings
 
 app = typer.Typer(help="relaybox: self-hosted SMS and RCS messaging with a BSG-compatible API.", no_args_is_help=True)
@@ -32,6 +34,10 @@ SpeedOpt = Annotated[
 ProfileOpt = Annotated[
     Optional[str], typer.Option("--sim-profile", envvar="RELAYBOX_SIM_PROFILE", help="magic (outcomes by last digits) or realistic [env: RELAYBOX_SIM_PROFILE]", show_default="magic")
 ]
+NetworkOpt = Annotated[
+    Optional[str], typer.Option("--sim-network", envvar="RELAYBOX_SIM_NETWORK", help="memory (per process) or database (one simulated network shared by all workers, surviving their crashes) [env: RELAYBOX_SIM_NETWORK]", show_default="memory")
+]
+LogLevelOpt = Annotated[str, typer.Option("--log-level", envvar="RELAYBOX_LOG_LEVEL", help="[env: RELAYBOX_LOG_LEVEL]")]
 
 
 def settings_from(**overrides) -> Settings:
@@ -53,21 +59,86 @@ def serve(
     database_url: DatabaseOpt = None,
     sim_speed: SpeedOpt = None,
     sim_profile: ProfileOpt = None,
-    no_engine: Annotated[bool, typer.Option("--no-engine", help="Serve the API only; run no delivery engine [env: RELAYBOX_ENGINE=false]")] = False,
+    sim_network: NetworkOpt = None,
+    no_engine: Annotated[bool, typer.Option("--no-engine", help="Serve the API only; run no delivery engine (run `relaybox worker`s) [env: RELAYBOX_ENGINE=false]")] = False,
+    workers: Annotated[int, typer.Option("--workers", envvar="RELAYBOX_WORKERS", min=1, help="API processes sharing the port; more than 1 needs PostgreSQL to be useful [env: RELAYBOX_WORKERS]")] = 1,
     jwt_secret: Annotated[Optional[str], typer.Option("--jwt-secret", envvar="RELAYBOX_JWT_SECRET", help="JWT signing secret [env: RELAYBOX_JWT_SECRET]")] = None,
-    log_level: Annotated[str, typer.Option("--log-level", envvar="RELAYBOX_LOG_LEVEL", help="[env: RELAYBOX_LOG_LEVEL]")] = "warning",
+    log_level: LogLevelOpt = "warning",
+    config: ConfigOpt = None,
 ) -> None:
     """Run the HTTP API and (unless --no-engine) the delivery engine."""
     import uvicorn
 
     from relaybox.api.app import create_app
 
-    settings = settings_from(
+    overrides = dict(
         host=host, port=port, database_url=database_url, sim_speed=sim_speed, sim_profile=sim_profile,
-        jwt_secret=jwt_secret, engine=False if no_engine else None, log_level=log_level,
+        sim_network=sim_network, jwt_secret=jwt_secret, engine=False if no_engine else None, log_level=log_level,
+        config=config,
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
-                access_log=False)
+    settings = settings_from(**overrides)
+    check_config(settings.config)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                    access_log=False)
+        return
+    # Worker processes build their own app from the environment: hand the flags down through it.
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[f"RELAYBOX_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    uvicorn.run("relaybox.api.app:create_app_from_env", factory=True, workers=workers, host=settings.host,
+                port=settings.port, log_level=settings.log_level, access_log=False)
+
+
+@app.command()
+def worker(
+    database_url: DatabaseOpt = None,
+    sim_speed: SpeedOpt = None,
+    sim_profile: ProfileOpt = None,
+    sim_network: NetworkOpt = None,
+    concurrency: Annotated[Optional[int], typer.Option("--concurrency", envvar="RELAYBOX_ENGINE_CONCURRENCY", min=1, help="Submit batches in flight with the connector at once [env: RELAYBOX_ENGINE_CONCURRENCY]", show_default="8")] = None,
+    log_level: LogLevelOpt = "warning",
+    config: ConfigOpt = None,
+) -> None:
+    """Run the delivery engine only, no HTTP: run several, beside `serve --no-engine`, on PostgreSQL.
+
+    Claims due messages (FOR UPDATE SKIP LOCKED), submits them, records results and
+    receipts, expires, finishes campaigns, sends webhooks, and resubmits the in-doubt
+    messages of workers that died.  Stops cleanly on SIGTERM or Ctrl+C.
+    """
+    import logging
+    import signal
+
+    from relaybox.api.app import build_engine, open_platform
+
+    settings = settings_from(
+        database_url=database_url, sim_speed=sim_speed, sim_profile=sim_profile, sim_network=sim_network,
+        engine_concurrency=concurrency, log_level=log_level, config=config,
+    )
+    check_config(settings.config)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def run() -> None:
+        platform = await open_platform(settings)
+        engine = build_engine(platform)
+        engine.idle_poll = WORKER_IDLE_POLL  # no API in this process to wake it
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await engine.start()
+        print(f"relaybox worker {engine.lease.tag} running (pid {os.getpid()})", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await engine.stop()
+            await platform.db.dispose()
+
+    asyncio.run(run())
+
+
+#: A worker beside separate API processes is not woken by their sends: it looks this often.
+WORKER_IDLE_POLL = 0.05
 
 
 @app.command()
@@ -90,6 +161,7 @@ def account_create(
     balance: Annotated[str, typer.Option("--balance", help="Starting balance")] = "100",
     credit: Annotated[str, typer.Option("--credit", help="Credit limit: how far the balance may go below zero")] = "0",
     api_key: Annotated[Optional[str], typer.Option("--api-key", help="Use this key (live_… or test_…) instead of a generated one")] = None,
+    webhook_url: Annotated[Optional[str], typer.Option("--webhook-url", help="Where status and RCS click callbacks go when a request gives no callback_url")] = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create an account; the API key is printed as the last line."""
@@ -102,7 +174,7 @@ def account_create(
         try:
             return await create_account(
                 platform, name=name, currency=currency, balance=_parse_amount(balance, "--balance"),
-                credit=_parse_amount(credit, "--credit"), api_key=api_key,
+                credit=_parse_amount(credit, "--credit"), api_key=api_key, webhook_url=webhook_url,
             )
         finally:
             await platform.db.dispose()
@@ -197,6 +269,9 @@ def demo(
         pass
     server.should_exit = True
     thread.join(timeout=10)
+
+
+cli_delivery.register(app, account_app)  # connectors, smsc, webhooks, account webhook
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,8 +20,20 @@ class Settings(BaseSettings):
     sim_speed: float = Field(1.0, ge=0, description="simulator time scale: 1 realistic, 0 as fast as possible")
     sim_profile: Literal["magic", "realistic"] = "magic"
     sim_seed: int = 0
+    sim_network: Literal["memory", "database"] = Field(
+        "memory",
+        description="where the simulated network keeps its state: this process's memory, or the database "
+        "(one network shared by every worker process, surviving their crashes: connectors/shared_simulator.py)",
+    )
+    engine_concurrency: int = Field(8, ge=1, description="submit batches a worker has with the connector at once")
     engine: bool = Field(True, description="run the delivery engine inside the API process")
     dispatch_batch: int = Field(1000, ge=1)
     max_body_bytes: int = Field(4 * 1024 * 1024, description="larger request bodies are refused")
     duplicate_window_seconds: float = 10.0
     log_level: str = "warning"
+    config: str | None = Field(
+        None, description="path of relaybox.toml: connectors and routes (connectors/config.py); none: the simulator only"
+    )
+    webhook_max_attempts: int = Field(10, ge=1, description="tries of one webhook before it is marked failed")
+    webhook_retry_base_seconds: float = Field(2.0, gt=0, description="delay before the first retry; doubles each time")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="a receiver slower than this counts as a failure")

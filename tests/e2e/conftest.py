@@ -1,4 +1,5 @@
-"""A real relaybox server process on a free port, with a fresh SQLite file."""
+"""A real relaybox server on a free port: on a fresh SQLite file (one process, API and engine), or
+on a fresh PostgreSQL database scaled out (`serve --no-engine --workers 2` and a `relaybox worker`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests import pg
+from tests.conftest import BACKENDS
 
 
 def free_port() -> int:
@@ -26,6 +30,8 @@ class LiveServer:
     database_url: str
     workdir: Path
     process: subprocess.Popen
+    workers: list[subprocess.Popen] = field(default_factory=list)  # engine-only processes, if any
+    database: str | None = None  # the PostgreSQL database to drop afterwards
 
     def cli(self, *args: str) -> str:
         """Run a `relaybox` command against this server's database; returns stdout."""
@@ -40,18 +46,38 @@ class LiveServer:
         )
         return result.stdout
 
-    def create_account(self, *, balance: str = "100", currency: str = "EUR", api_key: str | None = None) -> str:
+    def create_account(
+        self, *, balance: str = "100", currency: str = "EUR", api_key: str | None = None, webhook_url: str | None = None
+    ) -> str:
         args = ["account", "create", "--name", "e2e", "--balance", balance, "--currency", currency]
         if api_key:
             args += ["--api-key", api_key]
+        if webhook_url:
+            args += ["--webhook-url", webhook_url]
         return self.cli(*args).strip().splitlines()[-1]
 
 
-def start_server(workdir: Path, *extra: str, env: dict | None = None) -> LiveServer:
+def start_server(workdir: Path, *extra: str, env: dict | None = None, backend: str = "sqlite") -> LiveServer:
+    """`extra` are flags of `serve` (and, on PostgreSQL, of `worker` too: the --sim-* ones)."""
     port = free_port()
-    database_url = f"sqlite:///{workdir / 'relaybox.db'}"
+    database = None
+    workers: list[subprocess.Popen] = []
+    if backend == "sqlite":
+        database_url = f"sqlite:///{workdir / 'relaybox.db'}"
+        serve = ["serve", "--port", str(port), "--database-url", database_url, *extra]
+    else:
+        database = pg.create_database()
+        database_url = pg.url_for(database)
+        subprocess.run([sys.executable, "-m", "relaybox.cli", "migrate", "--database-url", database_url],
+                       cwd=workdir, check=True, capture_output=True, timeout=60)
+        serve = ["serve", "--port", str(port), "--database-url", database_url, "--no-engine", "--workers", "2", *extra]
+        sim_flags = [a for i, a in enumerate(extra) if a.startswith("--sim") or (i and extra[i - 1].startswith("--sim"))]
+        workers.append(subprocess.Popen(
+            [sys.executable, "-m", "relaybox.cli", "worker", "--database-url", database_url, *sim_flags],
+            cwd=workdir, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))
     process = subprocess.Popen(
-        [sys.executable, "-m", "relaybox.cli", "serve", "--port", str(port), "--database-url", database_url, *extra],
+        [sys.executable, "-m", "relaybox.cli", *serve],
         cwd=workdir,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
@@ -64,7 +90,7 @@ def start_server(workdir: Path, *extra: str, env: dict | None = None) -> LiveSer
             raise RuntimeError(f"server exited: {process.stdout.read().decode(errors='replace')}")
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return LiveServer(base, database_url, workdir, process)
+                return LiveServer(base, database_url, workdir, process, workers, database)
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
@@ -73,16 +99,22 @@ def start_server(workdir: Path, *extra: str, env: dict | None = None) -> LiveSer
 
 
 def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+    for process in [server.process, *server.workers]:
+        process.terminate()
+    for process in [server.process, *server.workers]:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    if server.database:
+        pg.drop_database(server.database)
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    """One server per test module, simulator at full speed (`--sim-speed 0`)."""
-    server = start_server(tmp_path_factory.mktemp("live"), "--sim-speed", "0")
+@pytest.fixture(scope="module", params=BACKENDS)
+def live_server(request, tmp_path_factory):
+    """One server per test module and backend, simulator at full speed (`--sim-speed 0`)."""
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres_database")  # skips (or fails) without a server
+    server = start_server(tmp_path_factory.mktemp("live"), "--sim-speed", "0", backend=request.param)
     yield server
     stop_server(server)

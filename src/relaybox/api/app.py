@@ -17,7 +17,11 @@ from relaybox.api.oneapi import auth as oneapi_auth
 from relaybox.api.oneapi import campaigns as oneapi_campaigns
 from relaybox.api.oneapi import errors as oneapi_errors
 from relaybox.api.oneapi import messages as oneapi_messages
+from relaybox.api.oneapi import rcs as oneapi_rcs
 from relaybox.config import Settings
+from relaybox.connectors import config as connectors_config
+from relaybox.connectors.routing import build_router
+from relaybox.connectors.shared_simulator import SharedSimulatorConnector
 from relaybox.connectors.simulator import SimulatorConnector
 from relaybox.engine import Engine
 from relaybox.errors import LegacyCode, RelayboxError, ValidationFailed
@@ -25,7 +29,7 @@ from relaybox.services.auth import Authenticator, jwt_secret
 from relaybox.services.platform import Platform
 from relaybox.services.single_sends import SingleSendQueue
 from relaybox.store.db import Database
-from relaybox.store.migrate import upgrade
+from relaybox.store.migrate import exclusive, upgrade
 from relaybox.store.pricing import load_price_book, seed_price_list
 
 log = logging.getLogger("relaybox")
@@ -35,19 +39,26 @@ async def open_platform(settings: Settings, *, migrate: bool = True) -> Platform
     """Connect to the store, migrate it, seed the price list, and load the price book."""
     db = Database(settings.database_url)
     if migrate:
-        await upgrade(db)
-        async with db.write() as conn:
-            await seed_price_list(conn)
+        async with exclusive(db):  # several processes may start at once
+            await upgrade(db)
+            async with db.write() as conn:
+                await seed_price_list(conn)
     async with db.read() as conn:
         prices = await load_price_book(conn)
     return Platform(db=db, prices=prices, settings=settings)
 
 
 def build_engine(platform: Platform) -> Engine:
-    connector = SimulatorConnector(
-        speed=platform.settings.sim_speed, profile=platform.settings.sim_profile, seed=platform.settings.sim_seed
+    s = platform.settings
+    if s.sim_network == "database":
+        connector = SharedSimulatorConnector(speed=s.sim_speed, profile=s.sim_profile, seed=s.sim_seed, db=platform.db)
+    else:
+        connector = SimulatorConnector(speed=s.sim_speed, profile=s.sim_profile, seed=s.sim_seed)
+    # relaybox.toml's connectors and routes; ConfigError (with every problem listed) if it is invalid
+    router = build_router(
+        connectors_config.load(s.config), connector, sim_speed=s.sim_speed, sim_profile=s.sim_profile, sim_seed=s.sim_seed
     )
-    return Engine(platform, connector, batch_size=platform.settings.dispatch_batch)
+    return Engine(platform, connector, batch_size=s.dispatch_batch, max_in_flight=s.engine_concurrency, router=router)
 
 
 def error_response(request: Request, exc: RelayboxError):
@@ -112,10 +123,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return json_response({"status": "starting"}, 503)
         return json_response({"status": "ok"})
 
-    for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages):
+    for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs):
         app.include_router(module.router)
     _include_legacy(app)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """`create_app` with settings from the environment: the factory of `serve --workers N`'s processes."""
+    return create_app(Settings())
 
 
 def _include_legacy(app: FastAPI) -> None:

@@ -2,8 +2,8 @@
 
 A connector is where messages leave relaybox.  The engine hands it batches of
 `Submission`s and gets back one `SubmitResult` each; receipts arrive later,
-keyed by the operator id the connector gave at submit.  Submissions carry
-relaybox's message id so that a connector can drop a resubmission of a
+keyed by the operator id the connector gave at submit, and so do the clicks
+on an RCS message's suggestion buttons.  Submissions carry relaybox's message id so that a connector can drop a resubmission of a
 message it already has (the engine resubmits messages whose result was lost
 in a crash).
 """
@@ -27,6 +27,7 @@ class Submission:
     encoding: str
     parts: int
     channel: str  # sms | rcs
+    rcs_options: dict | None = None  # RCS content: {"text"?, "cards"?} (domain/rcs.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,20 @@ class Receipt:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Click:
+    """The recipient pressed a suggestion button of an RCS message (not a status change)."""
+
+    operator_id: str
+    text: str  # the button's text
+    postback: str | None  # the button's postback_data
+    at: datetime
+
+
+#: What a connector reports after submit: delivery receipts and RCS suggestion clicks.
+Report = Receipt | Click
+
+
 class Connector(Protocol):
     name: str
 
@@ -55,6 +70,6 @@ class Connector(Protocol):
         """Hand messages over; one result per submission, in any order."""
         ...
 
-    async def receipts(self) -> list[Receipt]:
-        """Wait for delivery receipts and return those available (at least one)."""
+    async def receipts(self) -> list[Report]:
+        """Wait for delivery receipts (and clicks) and return those available (at least one)."""
         ...

@@ -2,8 +2,9 @@
 
 Outcomes are deterministic by the last four digits of the number (the
 "magic numbers", docs/simulator.md), or drawn from per-country probabilities
-with a seed in the `realistic` profile.  Latencies are realistic and scaled by
-`speed` (0 = as fast as possible).
+with a seed in the `realistic` profile.  Delivered RCS messages may later be
+read, and an RCS message with suggestion buttons may get a click.  Latencies
+are realistic and scaled by `speed` (0 = as fast as possible).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from relaybox.connectors.base import Receipt, Submission, SubmitResult
+from relaybox.connectors.base import Click, Receipt, Report, Submission, SubmitResult
+from relaybox.domain.rcs import first_suggestion
 from relaybox.domain.status import MessageStatus
 from relaybox.domain.timefmt import utcnow
 
@@ -28,8 +30,20 @@ MAGIC = {
     "0005": MessageStatus.NOT_SERVICE_USER,  # RCS only; an SMS to it is delivered
 }
 
+#: RCS, last four digits: every delivered RCS message is read (0006), or read and
+#: then its first suggestion button is clicked (0007).
+ALWAYS_READ = "0006"
+CLICKS = "0007"
+#: Share of the other delivered RCS messages that are read.  In the magic profile
+#: the draw is keyed by the phone number, so a number always behaves the same.
+READ_SHARE = 0.5
+#: Realistic profile: share of read RCS messages whose first button is clicked.
+CLICK_SHARE = 0.1
+
 SUBMIT_LATENCY = 1.0  # seconds from submit to "sent" at speed 1
 REPORT_LATENCY = (2.0, 5.0)  # seconds from "sent" to the delivery report at speed 1
+READ_LATENCY = (1.0, 4.0)  # seconds from delivery to the read receipt at speed 1
+CLICK_LATENCY = (1.0, 3.0)  # seconds from the read receipt to the click at speed 1
 
 #: Realistic profile: probability of each outcome by country; "*" for the rest.
 REALISTIC = {
@@ -48,6 +62,18 @@ def magic_outcome(sub: Submission) -> MessageStatus:
     if outcome is MessageStatus.NOT_SERVICE_USER and sub.channel != "rcs":
         return MessageStatus.DELIVERED
     return outcome
+
+
+def magic_reads(sub: Submission) -> bool:
+    """Whether a delivered RCS message is read, in the magic profile."""
+    if str(sub.phone)[-4:] in (ALWAYS_READ, CLICKS):
+        return True
+    return random.Random(f"read:{sub.phone}").random() < READ_SHARE
+
+
+def magic_click(sub: Submission) -> dict | None:
+    """The suggestion a read RCS message's recipient clicks, in the magic profile (0007 only)."""
+    return first_suggestion(sub.rcs_options) if str(sub.phone)[-4:] == CLICKS else None
 
 
 def realistic_outcome(sub: Submission, seed: int) -> MessageStatus:
@@ -69,8 +95,8 @@ class SimulatorConnector:
     seed: int = 0
     submitted: dict[int, str] = field(default_factory=dict)  # message id -> operator id
     submit_count: int = 0  # submissions received, resubmissions included
-    _pending: list = field(default_factory=list)  # heap of (due, seq, Receipt)
-    _ready: list[Receipt] = field(default_factory=list)
+    _pending: list = field(default_factory=list)  # heap of (due, seq, operator id, status, click)
+    _ready: list[Report] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)  # new receipts scheduled
     _has_ready: asyncio.Event = field(default_factory=asyncio.Event)  # receipts due for intake
     _seq: itertools.count = field(default_factory=itertools.count)
@@ -94,6 +120,21 @@ class SimulatorConnector:
             return realistic_outcome(sub, self.seed)
         return magic_outcome(sub)
 
+    def reads(self, sub: Submission) -> bool:
+        if self.profile == "realistic":
+            return random.Random(f"{self.seed}:read:{sub.message_id}").random() < READ_SHARE
+        return magic_reads(sub)
+
+    def click(self, sub: Submission) -> dict | None:
+        if self.profile == "realistic":
+            clicks = random.Random(f"{self.seed}:click:{sub.message_id}").random() < CLICK_SHARE
+            return first_suggestion(sub.rcs_options) if clicks else None
+        return magic_click(sub)
+
+    def _latency(self, bounds: tuple[float, float], kind: str, message_id: int) -> float:
+        low, high = bounds
+        return (low + (high - low) * random.Random(f"{kind}:{message_id}").random()) * self.speed
+
     async def submit(self, batch: list[Submission]) -> list[SubmitResult]:
         self.submit_count += len(batch)
         if self.speed:
@@ -112,10 +153,25 @@ class SimulatorConnector:
             self.submitted[sub.message_id] = operator_id
             results.append(SubmitResult(sub.message_id, True, operator_id))
             low, high = REPORT_LATENCY
-            delay = (low + (high - low) * random.Random(sub.message_id).random()) * self.speed
-            heapq.heappush(self._pending, (loop.time() + delay, next(self._seq), operator_id, outcome))
+            # (at speed 0 every delay is 0: skip seeding a Random per message, a hot spot at 10k msgs/s)
+            delay = (low + (high - low) * random.Random(sub.message_id).random()) * self.speed if self.speed else 0.0
+            due = loop.time() + delay
+            self._schedule(due, operator_id, outcome)
+            if sub.channel == "rcs" and outcome is MessageStatus.DELIVERED and self.reads(sub):
+                due += self._latency(READ_LATENCY, "read", sub.message_id)
+                self._schedule(due, operator_id, MessageStatus.READ)
+                button = self.click(sub)
+                if button is not None:
+                    due += self._latency(CLICK_LATENCY, "click", sub.message_id)
+                    self._schedule(due, operator_id, None, (button["text"], button.get("postback_data")))
         self._wake.set()
         return results
+
+    def _schedule(
+        self, due: float, operator_id: str, status: MessageStatus | None, click: tuple[str, str | None] | None = None
+    ) -> None:
+        # the sequence number keeps a message's events in order when they fall due together
+        heapq.heappush(self._pending, (due, next(self._seq), operator_id, status, click))
 
     async def _release_due(self) -> None:
         loop = asyncio.get_running_loop()
@@ -123,8 +179,11 @@ class SimulatorConnector:
             now = loop.time()
             released = False
             while self._pending and self._pending[0][0] <= now:
-                _, _, operator_id, outcome = heapq.heappop(self._pending)
-                self._ready.append(Receipt(operator_id, outcome, utcnow()))
+                _, _, operator_id, status, click = heapq.heappop(self._pending)
+                if click is not None:
+                    self._ready.append(Click(operator_id, click[0], click[1], utcnow()))
+                else:
+                    self._ready.append(Receipt(operator_id, status, utcnow()))
                 released = True
             if released:
                 self._has_ready.set()
@@ -135,7 +194,7 @@ class SimulatorConnector:
             except TimeoutError:
                 pass
 
-    async def receipts(self) -> list[Receipt]:
+    async def receipts(self) -> list[Report]:
         while not self._ready:
             self._has_ready.clear()
             await self._has_ready.wait()

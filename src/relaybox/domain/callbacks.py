@@ -1,6 +1,8 @@
-"""Webhook bodies (the spec's status callback shape), built from a message record."""
+"""Webhook bodies (the spec's status and click callback shapes), built from a message record."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from relaybox.domain.models import Message
 from relaybox.domain.money import format_amount
@@ -20,4 +22,16 @@ def status_callback(message: Message) -> dict:
         "status": message.status,
         "price": format_amount(message.price),
         "currency": message.currency,
+    }
+
+
+def click_callback(message: Message, text: str, postback: str | None, at: datetime) -> dict:
+    """The spec's RcsClickCallback: the recipient pressed a suggestion button of an RCS message."""
+    return {
+        "id": message.id,
+        "reference": message.reference_id,  # null without one, as in the spec's example
+        "msisdn": str(message.phone),
+        "text": text,
+        "postback": postback,
+        "time_click": format_time(at),
     }

@@ -61,6 +61,7 @@ class Campaign:
     currency: str
     callback_url: str | None
     counts: dict[str, int] = field(default_factory=dict)  # message status -> number of messages
+    alt_counts: dict[str, int] = field(default_factory=dict)  # the same for the SMS fallbacks of RCS messages
 
 
 @dataclass(slots=True)
@@ -91,3 +92,7 @@ class Message:
     connector: str | None
     operator_id: str | None
     callback_url: str | None = None
+    rcs_options: dict | None = None  # RCS content ({"text"?, "cards"?})
+    alternative_sms: dict | None = None  # RCS: its SMS fallback, as checked and priced at acceptance
+    alternative_id: int | None = None  # RCS: id of the SMS fallback once sent
+    parent_id: int | None = None  # SMS fallback: id of the RCS message it replaces

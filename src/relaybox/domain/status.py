@@ -103,12 +103,26 @@ def can_transition(old: MessageStatus, new: MessageStatus, channel: Channel = Ch
     return _RANK[new] > _RANK[old]
 
 
-def refundable(old: MessageStatus, new: MessageStatus) -> bool:
-    """A message that fails before reaching an operator is refunded.
+#: The RCS statuses that are paid for: BSG bills "only RCS messages with the status Delivered".
+RCS_PAID: frozenset[MessageStatus] = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
 
+
+def refundable(old: MessageStatus, new: MessageStatus, channel: Channel = Channel.SMS) -> bool:
+    """Whether the move old → new gives the message's price back.
+
+    SMS: a message that fails before reaching an operator is refunded.
     Messages that an operator took are paid for whatever their fate; a message
     never sent (failed at submit, or expired/stopped while still waiting) is not.
+
+    RCS: only a delivered (or read) message is paid for, so an RCS message is
+    refunded when it ends in any other final status — not_service_user,
+    undelivered, expired, unknown, failed — whether or not it reached an
+    operator.  Its SMS fallback, if one is sent, is a message of its own and
+    is charged by the SMS rule.  Final statuses never move into each other
+    (except delivered → read, which is paid), so a message is refunded once.
     """
+    if channel is Channel.RCS:
+        return new in FINAL and new not in RCS_PAID and old not in FINAL
     if new is MessageStatus.FAILED:
         return old not in REACHED_OPERATOR
     if new is MessageStatus.EXPIRED:

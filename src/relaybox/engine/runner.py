@@ -8,13 +8,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from relaybox.connectors.base import Connector, Receipt, Submission, SubmitResult
+from relaybox.connectors.base import Click, Connector, Receipt, Report, Submission, SubmitResult
+from relaybox.connectors.routing import Router
 from relaybox.domain.models import Message
 from relaybox.domain.status import MessageStatus
+from relaybox.engine import connector_status
 from relaybox.engine.webhooks import WebhookSender
 from relaybox.services.platform import Platform
 from relaybox.store import fingerprints
 from relaybox.store import work
+from relaybox.store import workers
+from relaybox.store.clicks import record_clicks
 from relaybox.store.transitions import StatusChange, apply_changes
 
 log = logging.getLogger("relaybox.engine")
@@ -23,6 +27,8 @@ IDLE_POLL = 0.25  # seconds between looks for due work when nothing woke us
 EXPIRY_EVERY = 5.0
 HOUSEKEEPING_EVERY = 30.0
 MAX_IN_FLIGHT = 8
+RECOVER_EVERY = 2.0  # seconds between looks for messages whose claimer died
+SUBMIT_RETRY = 1.0  # seconds before a batch whose submit or result failed is tried again
 ORPHAN_RETRY = 0.2  # seconds between retries of receipts whose message is not yet known
 ORPHAN_PATIENCE = 120.0  # how long such a receipt is kept before it is dropped  # submit batches waiting for a connector at once
 
@@ -37,6 +43,7 @@ def submission(message: Message) -> Submission:
         encoding=message.encoding,
         parts=message.parts,
         channel=message.type,
+        rcs_options=message.rcs_options,
     )
 
 
@@ -46,18 +53,31 @@ class Engine:
     connector: Connector
     batch_size: int = 1000
     webhooks: WebhookSender | None = None
+    max_in_flight: int = MAX_IN_FLIGHT  # submit batches waiting for the connector at once
+    idle_poll: float = IDLE_POLL
+    lease: workers.WorkerLease | None = None  # this worker's claim tag, live while the engine runs
+    #: Several connectors and the routes to them (relaybox.toml); None: `connector` takes everything.
+    router: Router | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
     _submits: set[asyncio.Task] = field(default_factory=set)
 
     async def start(self) -> None:
-        await self.connector.start()
+        if self.router is None:
+            self.router = Router.single(self.connector)
+        for connector in self.router.all():
+            await connector.start()
         if self.webhooks is None:
             self.webhooks = WebhookSender(self.platform)
+        self._in_flight = asyncio.Semaphore(self.max_in_flight)
+        self.lease = await workers.acquire(self.platform.db)  # before the first claim
         await self._recover()
+        self._spawn(self._periodic(self._recover, RECOVER_EVERY), "recovery")
         self._spawn(self._dispatch_loop, "dispatcher")
-        self._spawn(self._receipt_loop, "receipts")
+        for connector in self.router.all():  # each connector's receipts resolve by its own name
+            self._spawn(lambda c=connector: self._receipt_loop(c), f"receipts-{connector.name}")
+        self._spawn(self._periodic(self._publish_status, connector_status.PUBLISH_EVERY), "connector-status")
         self._spawn(self._periodic(self._expire, EXPIRY_EVERY), "expiry")
         self._spawn(self._periodic(self._housekeeping, HOUSEKEEPING_EVERY), "housekeeping")
         self._spawn(self.webhooks.run, "webhooks")
@@ -71,7 +91,15 @@ class Engine:
             await asyncio.gather(*self._submits, return_exceptions=True)
         if self.webhooks is not None:
             await self.webhooks.close()
-        await self.connector.stop()
+        for connector in self.router.all() if self.router else [self.connector]:
+            await connector.stop()
+        if self.lease is not None:
+            try:
+                await connector_status.withdraw(self.platform, self.lease.tag)
+            except Exception:  # the store may be gone already; the rows go stale and are cleared later
+                log.warning("could not withdraw the connector status rows", exc_info=True)
+        if self.lease is not None:
+            await self.lease.release()
 
     def notify(self) -> None:
         """New work may be due now (called after a send is accepted)."""
@@ -104,24 +132,49 @@ class Engine:
     # -- dispatch -------------------------------------------------------------
 
     async def _recover(self) -> None:
-        """Resubmit messages left in `sending` by a previous run.
+        """Resubmit the in-doubt messages of dead workers: left in `sending`, result never recorded.
 
-        The connector gets the same message ids, so one that already has a
-        message drops the duplicate and answers with its original operator id.
+        Runs on start and every few seconds, so a worker killed mid-batch has
+        its messages taken over by a live one.  Only messages whose claimer's
+        lease is gone are taken (store/workers.py): a live worker's in-flight
+        batches are left alone.  The connector gets the same message ids, so
+        one that already has a message drops the duplicate and answers with
+        its original operator id.
         """
+        db = self.platform.db
+        if not await self.lease.alive():
+            # The connection holding the lock was cut: to the others this worker is dead and its
+            # in-flight messages theirs to resubmit (same ids: dropped by the connector). Go on
+            # under a new lease, so that what it claims from now on is not taken from it too.
+            log.error("worker lease %s lost with its database connection; taking a new one", self.lease.tag)
+            old, self.lease = self.lease, await workers.acquire(db)
+            try:
+                await old.release()
+            except Exception:  # noqa: BLE001 - its connection is gone already
+                pass
+        tag = self.lease.tag
+
+        async def take(conn) -> list[Message]:
+            claimers = await work.sending_claimers(conn)
+            tokens = {t for t in map(workers.token_of, claimers) if t is not None}
+            alive = await workers.live_tokens(db, conn, tokens)
+            dead = [c for c in claimers if workers.token_of(c) not in alive]
+            return await work.take_over(conn, dead, tag, self.batch_size) if dead else []
+
         while True:
-            async with self.platform.db.read() as conn:
-                stuck = await work.in_doubt(conn, self.batch_size)
-            if not stuck:
+            orphans = await db.transact(take)
+            if not orphans:
                 return
-            await self._submit(stuck)
+            log.warning("resubmitting %d in-doubt messages of a dead worker", len(orphans))
+            await self._submit(orphans)
 
     async def _dispatch_loop(self) -> None:
         while True:
             await self._in_flight.acquire()
             try:
-                async with self.platform.db.write() as conn:
-                    claimed = await work.claim_due(conn, self.platform.clock(), self.batch_size)
+                claimed = await self.platform.db.transact(
+                    lambda conn: work.claim_due(conn, self.platform.clock(), self.batch_size, self.lease.tag)
+                )
             except BaseException:
                 self._in_flight.release()
                 raise
@@ -129,7 +182,7 @@ class Engine:
                 self._in_flight.release()
                 self._wake.clear()
                 try:
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+                    await asyncio.wait_for(self._wake.wait(), self.idle_poll)
                 except TimeoutError:
                     pass
                 continue
@@ -139,80 +192,133 @@ class Engine:
 
     async def _submit_and_release(self, claimed: list[Message]) -> None:
         try:
-            await self._submit(claimed)
-        except Exception:
-            log.exception("submit of %d messages failed; they stay in sending until recovery", len(claimed))
+            while True:
+                try:
+                    await self._submit(claimed)
+                    return
+                except Exception:
+                    # Still ours (tagged with our live lease): nobody else will take them,
+                    # so try again; the connector drops what it already has by message id.
+                    log.exception("submit of %d messages failed; trying again", len(claimed))
+                    await asyncio.sleep(SUBMIT_RETRY)
         finally:
             self._in_flight.release()
 
     async def _submit(self, claimed: list[Message]) -> None:
-        results = await self.connector.submit([submission(m) for m in claimed])
-        await self._record_results(results)
+        """Hand a claimed batch to the connectors its messages are routed to, and record the results.
 
-    async def _record_results(self, results: list[SubmitResult]) -> None:
+        Each connector's group is submitted and recorded on its own, so a slow or
+        unbound connector does not hold back the others' results.
+        """
+        router = self.router or Router.single(self.connector)
+        outcomes = await asyncio.gather(
+            *(self._submit_to(connector, group) for connector, group in router.split(claimed)), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # the caller retries the batch; connectors drop what they already have
+
+    async def _submit_to(self, connector: Connector, group: list[Message]) -> None:
+        results = await connector.submit([submission(m) for m in group])
+        await self._record_results(results, connector.name)
+
+    async def _record_results(self, results: list[SubmitResult], connector_name: str | None = None) -> None:
         now = self.platform.clock()
         changes = [
             StatusChange(
                 r.message_id,
                 MessageStatus.SENT if r.accepted else MessageStatus.FAILED,
                 now,
-                connector=self.connector.name,
+                connector=connector_name or self.connector.name,
                 operator_id=r.operator_id,
             )
             for r in results
         ]
-        async with self.platform.db.write() as conn:
-            await apply_changes(conn, changes, now)
+        await self.platform.db.transact(lambda conn: apply_changes(conn, changes, now))
 
     # -- receipts -------------------------------------------------------------
 
-    async def _receipt_loop(self) -> None:
-        orphans: list[tuple[float, Receipt]] = []
+    async def _receipt_loop(self, connector: Connector | None = None) -> None:
+        connector = connector or self.connector
+        orphans: list[tuple[float, Report]] = []
         loop = asyncio.get_running_loop()
-        while True:
-            if orphans:
-                try:
-                    fresh = await asyncio.wait_for(self.connector.receipts(), ORPHAN_RETRY)
-                except TimeoutError:
-                    fresh = []
-            else:
-                fresh = await self.connector.receipts()
-            now = loop.time()
-            retry = [r for deadline, r in orphans if deadline > now]
-            if len(retry) < len(orphans):
-                log.warning("%d receipts for unknown operator ids dropped", len(orphans) - len(retry))
-            deadlines = {id(r): d for d, r in orphans}
-            unmatched = await self.apply_receipts(retry + fresh)
-            orphans = [(deadlines.get(id(r), now + ORPHAN_PATIENCE), r) for r in unmatched]
+        # The connector's receipts() call is kept across turns, never cancelled half-way
+        # (a shared simulator's would lose the reports it had just taken, for a lease).
+        pending: asyncio.Future | None = None
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(connector.receipts())
+                # With orphans, try them again after ORPHAN_RETRY even if nothing new comes.
+                # (Not sooner, e.g. on each recorded result: at full speed reports routinely
+                # overtake results, and fewer, larger batches apply faster than many small ones.)
+                await asyncio.wait({pending}, timeout=ORPHAN_RETRY if orphans else None)
+                fresh: list[Report] = []
+                if pending.done():
+                    fresh, pending = pending.result(), None
+                now = loop.time()
+                retry = [r for deadline, r in orphans if deadline > now]
+                if len(retry) < len(orphans):
+                    log.warning("%d receipts for unknown operator ids dropped", len(orphans) - len(retry))
+                deadlines = {id(r): d for d, r in orphans}
+                unmatched = await self.apply_receipts(retry + fresh, connector)
+                orphans = [(deadlines.get(id(r), now + ORPHAN_PATIENCE), r) for r in unmatched]
+        finally:
+            if pending is not None:
+                pending.cancel()
 
-    async def apply_receipts(self, receipts: list[Receipt]) -> list[Receipt]:
-        """Apply receipts; return those whose operator id is not (yet) known.
+    async def apply_receipts(self, receipts: list[Report], connector: Connector | None = None) -> list[Report]:
+        """Apply receipts (and RCS clicks); return those whose operator id is not (yet) known.
 
         A receipt can overtake the submit result that records its operator id
         (the connector answered, the result's transaction has not committed);
         such receipts are kept and tried again for a while.
         """
+        connector = connector or self.connector
         now = self.platform.clock()
-        unmatched: list[Receipt] = []
+        unmatched: list[Report] = []
         for start in range(0, len(receipts), self.batch_size):
             batch = receipts[start : start + self.batch_size]
-            async with self.platform.db.write() as conn:
-                owners = await work.resolve_operator_ids(conn, self.connector.name, [r.operator_id for r in batch])
+
+            async def apply(conn, batch=batch) -> dict[str, int]:
+                found = await work.lock_by_operator_ids(conn, connector.name, [r.operator_id for r in batch])
+                owners = {operator_id: m.id for operator_id, m in found.items()}
                 changes = [
                     StatusChange(owners[r.operator_id], r.status, r.at)
                     for r in batch
-                    if r.operator_id in owners
+                    if r.operator_id in owners and isinstance(r, Receipt)
                 ]
-                await apply_changes(conn, changes, now)
+                await apply_changes(conn, changes, now, loaded={m.id: m for m in found.values()})
+                clicks = [
+                    (owners[r.operator_id], r.text, r.postback, r.at)
+                    for r in batch
+                    if r.operator_id in owners and isinstance(r, Click)
+                ]
+                if clicks:
+                    await record_clicks(conn, clicks, now)
+                return owners
+
+            owners = await self.platform.db.transact(apply)
+            await self._acknowledge([r for r in batch if r.operator_id in owners], connector)
             unmatched.extend(r for r in batch if r.operator_id not in owners)
         return unmatched
 
+    async def _acknowledge(self, reports: list[Report], connector: Connector | None = None) -> None:
+        """Tell a connector that keeps reports until told (the shared simulator, SMPP) that these are recorded."""
+        acknowledge = getattr(connector or self.connector, "acknowledge", None)
+        if acknowledge is not None and reports:
+            await acknowledge(reports)
+
     # -- expiry and housekeeping ---------------------------------------------
+
+    async def _publish_status(self) -> None:
+        await connector_status.publish(self.platform, self.lease.tag, self.router.all())
 
     async def _expire(self) -> None:
         while True:
-            async with self.platform.db.write() as conn:
-                expired = await work.expire_due(conn, self.platform.clock(), self.batch_size)
+            expired = await self.platform.db.transact(
+                lambda conn: work.expire_due(conn, self.platform.clock(), self.batch_size)
+            )
             if expired < self.batch_size:
                 return
 

@@ -21,12 +21,19 @@ async def create_account(
     credit: Decimal = Decimal("0"),
     api_key: str | None = None,
     tariff_code: int | None = None,
+    webhook_url: str | None = None,
 ) -> tuple[int, str]:
-    """Create an account with one API key; returns (account id, key)."""
+    """Create an account with one API key; returns (account id, key).
+
+    `webhook_url` receives the status (and RCS click) callbacks of messages whose
+    request gave no `callback_url` (BSG: the personal area's "Callback URL").
+    """
     currency = currency.upper()
     if not platform.prices.supports_currency(currency):
         raise ValidationFailed.one("currency", f"Unknown currency {currency}.")
     key = api_key or new_api_key("live")
+    if webhook_url is not None and not 1 <= len(webhook_url) <= 500:
+        raise ValidationFailed.one("webhook_url", "The webhook URL must be 1-500 characters.")
     if not KEY_PATTERN.fullmatch(key):
         raise ValidationFailed.one("api_key", "API keys are live_ or test_ followed by 20 or more letters and digits.")
     async with platform.db.write() as conn:
@@ -37,6 +44,7 @@ async def create_account(
             balance=to_units(balance),
             credit=to_units(credit),
             tariff_code=platform.prices.default_tariff if tariff_code is None else tariff_code,
+            webhook_url=webhook_url,
         )
         await accounts_store.add_api_key(conn, account_id, key, key.split("_", 1)[0])
     return account_id, key

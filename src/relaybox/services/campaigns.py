@@ -18,7 +18,11 @@ UNSENT = (MessageStatus.SCHEDULED.value, MessageStatus.MODERATION.value, Message
 
 async def stop_campaign(platform: Platform, caller: Caller, campaign_id: int) -> Campaign:
     now = platform.clock()
-    async with platform.db.write() as conn:
+
+    # transact: on PostgreSQL an engine worker may hold some of these messages
+    # (messages, then the campaign) while this holds the campaign; one of the two is
+    # aborted as a deadlock victim and simply runs again.
+    async def stop(conn) -> Campaign:
         campaign = await campaigns_store.get_campaign(conn, caller.account_id, campaign_id, for_update=True)
         if campaign is None:
             raise NotFound("Not found", LegacyCode.TASK_NOT_FOUND)
@@ -28,3 +32,5 @@ async def stop_campaign(platform: Platform, caller: Caller, campaign_id: int) ->
         ids = await messages_store.campaign_message_ids(conn, campaign.id, UNSENT)
         await apply_changes(conn, [StatusChange(i, MessageStatus.FAILED, now) for i in ids], now)
         return await campaigns_store.get_campaign(conn, caller.account_id, campaign_id)
+
+    return await platform.db.transact(stop)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from relaybox.domain.phone import InvalidPhone, parse_phone
 from relaybox.domain.pricing import PriceBook
+from relaybox.domain.rcs import RCS_ENCODING, SmsFallback, check_agent
 from relaybox.domain.rules import RuleViolation, check_reference, check_sender, prepare_text
 from relaybox.domain.segments import Encoding
 from relaybox.errors import FieldError, LegacyCode
@@ -39,11 +40,12 @@ class Prepared:
     country: str
     sender: str
     text: str
-    encoding: Encoding
+    encoding: Encoding | str  # an SMS encoding, or RCS_ENCODING
     parts: int
     reference: str | None
     tariff_code: int
     price: int  # units, in the account currency
+    alternative_sms: dict | None = None  # RCS: its SMS fallback, priced for this recipient
 
 
 def _at(r: Recipient, name: str) -> str:
@@ -60,7 +62,11 @@ def prepare(
     default_tariff: int,
     channel: str = "sms",
     reference_required: bool = False,
+    fallback: SmsFallback | None = None,
 ) -> list[Prepared | list[FieldError]]:
+    """With channel "rcs", `text` is the RCS content's summary, already checked
+    (domain/rcs.py), the sender is an RCS agent, and a message is one part;
+    `fallback` is the SMS to send instead, priced here per recipient."""
     results: list[Prepared | list[FieldError]] = []
     seen_phones: set[int] = set()
     seen_refs: set[str] = set()
@@ -84,19 +90,22 @@ def prepare(
             seen_phones.add(phone.number)
 
         try:
-            sender = check_sender(r.sender)
+            sender = check_agent(r.sender) if channel == "rcs" else check_sender(r.sender)
         except RuleViolation as exc:
             errors.append(FieldError(_at(r, "sender"), str(exc), LegacyCode.INVALID_ORIGINATOR))
             sender = ""
 
         key = (r.text, r.transliterate)
-        try:
-            if key not in text_cache:
-                text_cache[key] = prepare_text(r.text, r.transliterate)
-            text, info = text_cache[key]
-        except RuleViolation as exc:
-            errors.append(FieldError(_at(r, "text"), str(exc), LegacyCode.INVALID_TEXT))
-            text, info = "", None
+        if channel == "rcs":
+            text, info = r.text, None
+        else:
+            try:
+                if key not in text_cache:
+                    text_cache[key] = prepare_text(r.text, r.transliterate)
+                text, info = text_cache[key]
+            except RuleViolation as exc:
+                errors.append(FieldError(_at(r, "text"), str(exc), LegacyCode.INVALID_TEXT))
+                text, info = "", None
 
         reference = None
         if r.reference is None or r.reference == "":
@@ -127,7 +136,7 @@ def prepare(
             else:
                 errors.append(FieldError(_at(r, "tariff_code"), "The tariff is invalid.", LegacyCode.INVALID_TARIFF))
 
-        rate = None
+        rate = sms_rate = None
         if phone is not None and not errors:
             rate = prices.rate(tariff, phone.country, channel, currency)
             if rate is None:
@@ -138,6 +147,16 @@ def prepare(
                         LegacyCode.DIRECTION_NOT_ALLOWED,
                     )
                 )
+            elif fallback is not None:
+                sms_rate = prices.rate(tariff, phone.country, "sms", currency)
+                if sms_rate is None:
+                    errors.append(
+                        FieldError(
+                            _at(r, r.phone_field),
+                            f"Sending the SMS fallback to {phone.country} is not allowed.",
+                            LegacyCode.DIRECTION_NOT_ALLOWED,
+                        )
+                    )
         if errors:
             results.append(errors)
             continue
@@ -148,11 +167,12 @@ def prepare(
                 country=phone.country,
                 sender=sender,
                 text=text,
-                encoding=info.encoding,
+                encoding=info.encoding if info is not None else RCS_ENCODING,
                 parts=parts,
                 reference=reference,
                 tariff_code=tariff,
                 price=parts * rate,
+                alternative_sms=fallback.priced(tariff, sms_rate) if fallback is not None else None,
             )
         )
     return results

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from relaybox.domain.models import Account, Caller, Campaign, Message
-from relaybox.domain.rules import RuleViolation, check_sender, check_validity, prepare_text
+from relaybox.domain.rcs import SmsFallback
+from relaybox.domain.rules import DEFAULT_VALIDITY_HOURS, RuleViolation, check_sender, check_validity, prepare_text
 from relaybox.domain.status import CampaignStatus, MessageStatus
 from relaybox.domain.timefmt import InvalidTime, parse_time
 from relaybox.errors import DuplicateRequest, FieldError, InsufficientFunds, LegacyCode, ValidationFailed
@@ -38,6 +39,11 @@ class SendOptions:
     source: str = "rest"  # MessageSource: "rest" is "sent by the API" (both families); "web" is BSG's web UI
     channel: str = "sms"
     reference_required: bool = False
+    rcs_options: dict | None = None  # RCS: the checked content (domain/rcs.py)
+    fallback: SmsFallback | None = None  # RCS: the SMS to send if it cannot be delivered
+    #: Errors the caller found in the request's own content (RCS options, fallback):
+    #: reported together with the recipients' errors, so every error comes at once.
+    content_errors: tuple[FieldError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +115,7 @@ def raise_all(results: list[Prepared | list[FieldError]]) -> list[Prepared]:
 
 async def price_recipients(
     platform: Platform, caller: Caller, recipients: list[Recipient], *, default_tariff: object = None, channel: str = "sms",
-    reference_required: bool = False,
+    reference_required: bool = False, fallback: SmsFallback | None = None,
 ) -> tuple[Account, list[Prepared | list[FieldError]]]:
     account = await load_account(platform, caller)
     tariff = account.tariff_code
@@ -124,6 +130,7 @@ async def price_recipients(
         default_tariff=tariff,
         channel=channel,
         reference_required=reference_required,
+        fallback=fallback,
     )
     return account, results
 
@@ -194,17 +201,20 @@ async def send(
     a campaign's outcome carries the id of each accepted message (legacy answers per recipient).
     With `digest`, a request fingerprint accepted within the duplicate window is refused (429)."""
     now = platform.clock()
-    common_errors: list[FieldError] = []
+    common_errors: list[FieldError] = list(options.content_errors)
     try:
         validity, start_at = check_common(options, now)
     except ValidationFailed as exc:
         if partial:
             raise  # a request-level error: nothing is sent
-        common_errors = exc.errors
-    account, results = await price_recipients(
-        platform, caller, recipients, default_tariff=default_tariff, channel=options.channel,
-        reference_required=options.reference_required,
-    )
+        common_errors += exc.errors
+    try:
+        account, results = await price_recipients(
+            platform, caller, recipients, default_tariff=default_tariff, channel=options.channel,
+            reference_required=options.reference_required, fallback=options.fallback,
+        )
+    except ValidationFailed as exc:  # a bad tariff: reported after the request's own errors
+        raise ValidationFailed(common_errors + exc.errors) from None
     if common_errors:
         raise ValidationFailed(common_errors + [e for r in results if isinstance(r, list) for e in r])
     if not partial:
@@ -302,7 +312,7 @@ def message_row(
         "country": p.country,
         "sender": p.sender,
         "text": p.text,
-        "encoding": p.encoding.value,
+        "encoding": str(p.encoding),
         "parts": p.parts,
         "validity": validity,
         "tariff_code": p.tariff_code,
@@ -314,7 +324,33 @@ def message_row(
         "due_at": due_at,
         "expires_at": due_at + timedelta(hours=validity),
         "callback_url": callback_url,
+        # every row has every key: single sends of both channels share one multi-row insert
+        "rcs_options": options.rcs_options,
+        "alternative_sms": p.alternative_sms,
     }
+
+
+async def check_single(
+    platform: Platform, caller: Caller, recipient: Recipient, options: SendOptions, now: datetime, *,
+    default_tariff: object = None,
+) -> tuple[Account, Prepared, int, datetime | None]:
+    """Check and price one message (a send or a dry run); every error at once, nothing written."""
+    errors = list(options.content_errors)
+    validity, start_at = DEFAULT_VALIDITY_HOURS, None
+    try:
+        validity, start_at = check_common(options, now)
+    except ValidationFailed as exc:
+        errors += exc.errors
+    try:
+        account, results = await price_recipients(
+            platform, caller, [recipient], default_tariff=default_tariff, channel=options.channel,
+            reference_required=options.reference_required, fallback=options.fallback,
+        )
+    except ValidationFailed as exc:  # a bad tariff: reported after the request's own errors
+        raise ValidationFailed(errors + exc.errors) from None
+    if errors:
+        raise ValidationFailed(errors + [e for r in results if isinstance(r, list) for e in r])
+    return account, raise_all(results)[0], validity, start_at
 
 
 async def send_single(
@@ -329,12 +365,9 @@ async def send_single(
 ) -> Message:
     """One message without a campaign, written in the next group commit (services/single_sends.py)."""
     now = platform.clock()
-    validity, start_at = check_common(options, now)
-    account, results = await price_recipients(
-        platform, caller, [recipient], default_tariff=default_tariff, channel=options.channel,
-        reference_required=options.reference_required,
+    account, prepared, validity, start_at = await check_single(
+        platform, caller, recipient, options, now, default_tariff=default_tariff
     )
-    prepared = raise_all(results)[0]
     due_at = start_at or now
     row = message_row(
         account, caller, prepared, options, validity=validity,

@@ -30,7 +30,8 @@ def _account(row) -> Account:
 
 
 async def create_account(
-    conn: AsyncConnection, *, name: str, currency: str, balance: int, credit: int, tariff_code: int
+    conn: AsyncConnection, *, name: str, currency: str, balance: int, credit: int, tariff_code: int,
+    webhook_url: str | None = None,
 ) -> int:
     result = await conn.execute(
         insert(accounts).values(
@@ -40,6 +41,7 @@ async def create_account(
             credit=credit,
             status="active",
             tariff_code=tariff_code,
+            webhook_url=webhook_url,
             created_at=utcnow(),
         )
     )
@@ -89,8 +91,8 @@ async def reserve(conn: AsyncConnection, account_id: int, amount: int) -> bool:
 
 
 async def refund(conn: AsyncConnection, refunds: dict[int, int]) -> None:
-    """Give units back, per account."""
-    for account_id, amount in refunds.items():
+    """Give units back, per account (in id order: see transitions.apply_changes on lock order)."""
+    for account_id, amount in sorted(refunds.items()):
         if amount:
             await conn.execute(
                 update(accounts).where(accounts.c.id == account_id).values(balance=accounts.c.balance + amount)
@@ -114,8 +116,8 @@ async def spendable(conn: AsyncConnection, account_ids: list[int]) -> dict[int, 
 
 
 async def charge(conn: AsyncConnection, totals: dict[int, int]) -> None:
-    """Take already-checked totals from the balances, one update per account."""
-    for account_id, amount in totals.items():
+    """Take already-checked totals from the balances, one update per account, in id order."""
+    for account_id, amount in sorted(totals.items()):
         if amount:
             await conn.execute(
                 update(accounts).where(accounts.c.id == account_id).values(balance=accounts.c.balance - amount)

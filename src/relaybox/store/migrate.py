@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 
 from relaybox.store.db import Database
 
@@ -16,6 +19,31 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
+
+
+#: Advisory lock key (two-int form, beside store/workers.py's worker tokens) held while migrating.
+_MIGRATION_LOCK = (0x52424F58, 0)
+
+
+@asynccontextmanager
+async def exclusive(db: Database) -> AsyncIterator[None]:
+    """One process at a time in the block, across processes and machines on PostgreSQL.
+
+    `serve --workers N` and several `relaybox worker`s start together, and each
+    migrates and seeds the store on start: the second one in finds it done.
+    (SQLite: one machine, and its writes are serialised by the file lock already.)
+    """
+    if db.is_sqlite:
+        yield
+        return
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), dict(zip("ab", _MIGRATION_LOCK)))
+        await conn.commit()
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), dict(zip("ab", _MIGRATION_LOCK)))
+            await conn.commit()
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:

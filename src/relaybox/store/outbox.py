@@ -18,6 +18,7 @@ class OutboxItem:
     url: str
     payload: str
     attempts: int
+    account_id: int | None = None  # whose secret signs it
 
 
 async def enqueue(conn: AsyncConnection, items: list[tuple[int, int | None, str, dict]], now: datetime) -> None:
@@ -43,14 +44,20 @@ async def enqueue(conn: AsyncConnection, items: list[tuple[int, int | None, str,
 
 async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[OutboxItem]:
     query = (
-        select(webhook_outbox.c.id, webhook_outbox.c.url, webhook_outbox.c.payload, webhook_outbox.c.attempts)
+        select(
+            webhook_outbox.c.id,
+            webhook_outbox.c.url,
+            webhook_outbox.c.payload,
+            webhook_outbox.c.attempts,
+            webhook_outbox.c.account_id,
+        )
         .where(webhook_outbox.c.status == "pending", webhook_outbox.c.next_attempt_at <= now)
         .order_by(webhook_outbox.c.next_attempt_at)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return [OutboxItem(r.id, r.url, r.payload, r.attempts) for r in await conn.execute(query)]
+    return [OutboxItem(r.id, r.url, r.payload, r.attempts, r.account_id) for r in await conn.execute(query)]
 
 
 async def lease(conn: AsyncConnection, ids: list[int], until: datetime) -> None:

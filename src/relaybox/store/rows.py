@@ -6,6 +6,8 @@ from relaybox.domain.models import Campaign, Message
 from relaybox.domain.status import MessageStatus
 
 COUNTER_COLUMNS = {s.value: f"n_{s.value}" for s in MessageStatus}
+#: Counters of the SMS fallbacks of an RCS campaign's messages.
+ALT_COUNTER_COLUMNS = {s.value: f"n_alt_{s.value}" for s in MessageStatus}
 
 
 def message_from_row(row) -> Message:
@@ -37,6 +39,10 @@ def message_from_row(row) -> Message:
         connector=m["connector"],
         operator_id=m["operator_id"],
         callback_url=m["callback_url"],
+        rcs_options=m["rcs_options"],
+        alternative_sms=m["alternative_sms"],
+        alternative_id=m["alternative_id"],
+        parent_id=m["parent_id"],
     )
 
 
@@ -64,4 +70,5 @@ def campaign_from_row(row) -> Campaign:
         currency=m["currency"],
         callback_url=m["callback_url"],
         counts={status: m[col] for status, col in COUNTER_COLUMNS.items()},
+        alt_counts={status: m[col] for status, col in ALT_COUNTER_COLUMNS.items()},
     )

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from relaybox.domain.status import MessageStatus
-from relaybox.store.types import BigIntId, UTCDateTime
+from relaybox.store.types import BigIntId, JSONDocument, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -56,6 +56,9 @@ accounts = Table(
     Column("tariff_code", Integer, nullable=False, server_default="0"),  # the account's default tariff
     Column("webhook_url", String(500)),
     Column("created_at", UTCDateTime, nullable=False),
+    # HMAC-SHA256 key of the X-Relaybox-Signature header of this account's webhooks
+    # (engine/webhooks.py); made on first use for accounts created before it existed.
+    Column("webhook_secret", String(64)),
 )
 
 api_keys = Table(
@@ -130,7 +133,10 @@ campaigns = Table(
     # Per-status message counters, kept in the same transaction as every status
     # change so that detail costs the same for 1 message and for 100,000.
     *[Column(f"n_{s.value}", Integer, nullable=False, server_default="0") for s in MessageStatus],
-    Column("n_pending", Integer, nullable=False, server_default="0"),  # messages not yet final
+    # The same counters for the SMS fallbacks of an RCS campaign's messages (the
+    # detail's `alternative_channels.sms.statistics`); the fallbacks are not in n_<status>.
+    *[Column(f"n_alt_{s.value}", Integer, nullable=False, server_default="0") for s in MessageStatus],
+    Column("n_pending", Integer, nullable=False, server_default="0"),  # messages not yet final, fallbacks included
     Index("ix_campaigns_account_id_created_at", "account_id", "created_at"),
     Index("ix_campaigns_account_id_id", "account_id", "id"),
     Index("ix_campaigns_pending_status", "status", sqlite_where=text("status IN ('scheduled', 'sending')"),
@@ -167,6 +173,13 @@ messages = Table(
     Column("operator_id", String(64)),  # the connector's id for it; receipts are keyed by it
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("callback_url", String(500)),
+    # RCS: the content as accepted ({"text"?, "cards"?}, shown as `rcs_options`).
+    Column("rcs_options", JSONDocument),
+    # RCS: the SMS to send instead if it cannot be delivered, checked and priced at
+    # acceptance ({text, sender, encoding, parts, validity, tariff_code, price}).
+    Column("alternative_sms", JSONDocument),
+    Column("alternative_id", BigInteger),  # RCS: the SMS fallback once it was created
+    Column("parent_id", BigInteger),  # SMS fallback: the RCS message it stands in for
     Index("ix_messages_account_id_created_at", "account_id", "created_at"),
     Index("ix_messages_account_id_id", "account_id", "id"),
     Index("ix_messages_account_id_phone", "account_id", "phone"),
@@ -222,4 +235,19 @@ request_fingerprints = Table(
     Column("account_id", BigInteger, primary_key=True, autoincrement=False),
     Column("digest", String(64), primary_key=True),
     Column("seen_at", UTCDateTime, nullable=False, index=True),
+)
+
+#: What each engine process's connectors are doing, written every few seconds by the
+#: engine (engine/connector_status.py) and read by `relaybox connectors`: the link state
+#: lives in the process that holds the link, and this is how another process sees it.
+connector_status = Table(
+    "connector_status",
+    metadata,
+    Column("connector", String(40), primary_key=True),
+    Column("worker", String(64), primary_key=True),  # the engine's claim tag (store/workers.py)
+    Column("kind", String(16), nullable=False),  # simulator | smpp
+    Column("bound", Boolean, nullable=False),
+    Column("state", String(200), nullable=False),
+    Column("details", Text, nullable=False),  # JSON: rate, window, queue, counters, last error
+    Column("updated_at", UTCDateTime, nullable=False),
 )

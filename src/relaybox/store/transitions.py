@@ -3,8 +3,9 @@
 `apply_changes` checks each requested change against the domain rules, updates
 the messages, adds the summed counter deltas to each campaign (one UPDATE per
 campaign per batch, so workers do not queue on a hot row), refunds what the
-rules say to refund, queues webhook calls, and finishes campaigns whose last
-message became final — all in the caller's transaction.
+rules say to refund, sends the SMS fallback of RCS messages that could not be
+delivered, queues webhook calls, and finishes campaigns whose last message
+became final — all in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relaybox.domain.callbacks import status_callback
 from relaybox.domain.models import Message
+from relaybox.domain.rcs import fallback_due
 from relaybox.domain.status import FINAL, Channel, MessageStatus, can_transition, refundable
 from relaybox.store import accounts as accounts_store
+from relaybox.store.db import driver
+from relaybox.store.fallbacks import send_fallbacks
 from relaybox.store.messages import chunks
 from relaybox.store.outbox import enqueue
-from relaybox.store.rows import COUNTER_COLUMNS, message_from_row
+from relaybox.store.rows import ALT_COUNTER_COLUMNS, COUNTER_COLUMNS, message_from_row
 from relaybox.store.tables import campaigns, messages
 
 #: Final statuses that come from the network: their time is the delivery-report time.
@@ -54,14 +58,68 @@ class Applied:
 
 
 async def load_for_update(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Message]:
+    """The messages, locked on PostgreSQL in id order (the lock order every writer follows)."""
     found: dict[int, Message] = {}
+    if conn.dialect.name == "postgresql":
+        # one array parameter, no IN list of hundreds; asyncpg records (see db.driver)
+        records = await (await driver(conn)).fetch(_LOCK_MESSAGES, sorted(set(ids)))
+        for record in records:
+            found[record["id"]] = message_from_row(AsRow(record))
+        return found
     for part in chunks(sorted(set(ids))):
-        query = select(messages).where(messages.c.id.in_(part))
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        for row in await conn.execute(query):
+        for row in await conn.execute(select(messages).where(messages.c.id.in_(part))):
             found[row.id] = message_from_row(row)
     return found
+
+
+class AsRow:
+    """An asyncpg record where message_from_row expects a SQLAlchemy row."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, record):
+        self._mapping = record
+
+
+_LOCK_MESSAGES = "SELECT * FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"
+
+#: PostgreSQL: every changed message in one statement, its values as arrays.
+_BULK_UPDATE = """
+    UPDATE messages AS m
+    SET status = v.status, sent_at = v.sent_at, delivered_at = v.delivered_at,
+        operator_id = v.operator_id, connector = v.connector
+    FROM unnest($1::bigint[], $2::varchar[], $3::timestamptz[], $4::timestamptz[], $5::varchar[], $6::varchar[])
+         AS v(id, status, sent_at, delivered_at, operator_id, connector)
+    WHERE m.id = v.id
+"""
+
+
+async def _update_messages(conn: AsyncConnection, rows: list[dict]) -> None:
+    if conn.dialect.name == "postgresql":
+        # One statement instead of an executemany of one per message: a batch of
+        # 1,000 costs one round trip and one plan, not 1,000 Bind/Execute pairs.
+        await (await driver(conn)).execute(
+            _BULK_UPDATE,
+            [r["b_id"] for r in rows],
+            [r["b_status"] for r in rows],
+            [r["b_sent_at"] for r in rows],
+            [r["b_delivered_at"] for r in rows],
+            [r["b_operator_id"] for r in rows],
+            [r["b_connector"] for r in rows],
+        )
+        return
+    await conn.execute(
+        update(messages)
+        .where(messages.c.id == bindparam("b_id"))
+        .values(
+            status=bindparam("b_status"),
+            sent_at=bindparam("b_sent_at"),
+            delivered_at=bindparam("b_delivered_at"),
+            operator_id=bindparam("b_operator_id"),
+            connector=bindparam("b_connector"),
+        ),
+        rows,
+    )
 
 
 async def apply_changes(
@@ -74,6 +132,8 @@ async def apply_changes(
     updates: dict[int, dict] = {}
     deltas: dict[int, Counter] = defaultdict(Counter)
     refunds: Counter = Counter()
+    callbacks: list[tuple[int, int, str, dict]] = []
+    undelivered_rcs: list[Message] = []
 
     for change in changes:
         msg = current.get(change.message_id)
@@ -81,12 +141,14 @@ async def apply_changes(
             continue
         old = MessageStatus(msg.status)
         new = change.status
-        if not can_transition(old, new, Channel(msg.type)):
+        channel = Channel(msg.type)
+        if not can_transition(old, new, channel):
             continue
         msg.status = new.value
         if new is MessageStatus.SENT or (new in _REPORTED and msg.sent_at is None and old is MessageStatus.SENDING):
             msg.sent_at = msg.sent_at or change.at
-        if new in _REPORTED and msg.delivered_at is None:
+        # a read receipt that overtook its delivery report still means it was delivered
+        if (new in _REPORTED or new is MessageStatus.READ) and msg.delivered_at is None:
             msg.delivered_at = change.at
         if change.operator_id is not None:
             msg.operator_id = change.operator_id
@@ -102,40 +164,39 @@ async def apply_changes(
         }
         if msg.campaign_id is not None:
             delta = deltas[msg.campaign_id]
-            delta[COUNTER_COLUMNS[old.value]] -= 1
-            delta[COUNTER_COLUMNS[new.value]] += 1
+            columns = ALT_COUNTER_COLUMNS if msg.parent_id is not None else COUNTER_COLUMNS
+            delta[columns[old.value]] -= 1
+            delta[columns[new.value]] += 1
             if old not in FINAL and new in FINAL:
                 delta["n_pending"] -= 1
-        if refundable(old, new) and not msg.is_test and msg.price:
+        if refundable(old, new, channel) and not msg.is_test and msg.price:
             refunds[msg.account_id] += msg.price
+        if channel is Channel.RCS and msg.alternative_sms and msg.alternative_id is None and fallback_due(new):
+            undelivered_rcs.append(msg)
+        if msg.callback_url:
+            # built now: a later change to the same message in this batch must not rewrite this one
+            callbacks.append((msg.account_id, msg.id, msg.callback_url, status_callback(msg)))
         applied.append(Applied(message=msg, previous=old))
 
     if not applied:
         return []
 
-    await conn.execute(
-        update(messages)
-        .where(messages.c.id == bindparam("b_id"))
-        .values(
-            status=bindparam("b_status"),
-            sent_at=bindparam("b_sent_at"),
-            delivered_at=bindparam("b_delivered_at"),
-            operator_id=bindparam("b_operator_id"),
-            connector=bindparam("b_connector"),
-        ),
-        list(updates.values()),
-    )
-    for campaign_id, delta in deltas.items():
+    await _update_messages(conn, sorted(updates.values(), key=lambda r: r["b_id"]))
+    await accounts_store.refund(conn, dict(refunds))
+    # after the refunds: the fallback is paid from a balance that has the RCS price back
+    for fallback in await send_fallbacks(conn, undelivered_rcs, now):
+        if fallback.campaign_id is not None:
+            deltas[fallback.campaign_id][ALT_COUNTER_COLUMNS[fallback.status]] += 1
+            if MessageStatus(fallback.status) not in FINAL:
+                deltas[fallback.campaign_id]["n_pending"] += 1
+    # Row locks in one order (messages by id, then accounts by id in the refund,
+    # then campaigns by id here), so that several workers applying overlapping
+    # batches queue instead of deadlocking.
+    for campaign_id, delta in sorted(deltas.items()):
         values = {col: campaigns.c[col] + n for col, n in delta.items() if n}
         if values:
             await conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(**values))
-    await accounts_store.refund(conn, dict(refunds))
 
-    callbacks = [
-        (a.message.account_id, a.message.id, a.message.callback_url, status_callback(a.message))
-        for a in applied
-        if a.message.callback_url
-    ]
     await enqueue(conn, callbacks, now)
 
     touched = list(deltas)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy import JSON, BigInteger, DateTime, Integer
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
 #: BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY aliases the rowid
 #: and autoincrements, so the variant keeps ids automatic there.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+#: A JSON document: JSONB on PostgreSQL, JSON text on SQLite.  Python None is
+#: SQL NULL (not the JSON `null`), so "absent" reads the same on both backends.
+JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

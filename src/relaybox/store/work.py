@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import String, any_, bindparam, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relaybox.domain.models import Message
@@ -13,41 +14,87 @@ from relaybox.domain.status import MessageStatus
 from relaybox.store.messages import chunks
 from relaybox.store.rows import message_from_row
 from relaybox.store.tables import DUE_SQL, PENDING_SQL, messages
-from relaybox.store.transitions import StatusChange, apply_changes
+from relaybox.store.db import driver
+from relaybox.store.transitions import AsRow, StatusChange, apply_changes, load_for_update
 
 
-async def claim_due(conn: AsyncConnection, now: datetime, limit: int) -> list[Message]:
-    """Move up to `limit` due messages to `sending` and return them.
+#: Due messages, oldest first, skipping those another worker is claiming (the `ix_messages_due` partial index).
+_CLAIM = f"SELECT * FROM messages WHERE {DUE_SQL} AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED"
 
-    Recorded before the hand-off to a connector: a process that dies after
-    this point leaves the messages in `sending`, where recovery finds them.
+
+async def claim_due(conn: AsyncConnection, now: datetime, limit: int, claimer: str | None = None) -> list[Message]:
+    """Move up to `limit` due messages to `sending`, tagged with the claiming worker, and return them.
+
+    Recorded before the hand-off to a connector: a worker that dies after
+    this point leaves the messages in `sending` under its tag, where another
+    worker's recovery finds them once the tag's lease is gone (store/workers.py).
+    On PostgreSQL, `SKIP LOCKED` lets workers claim disjoint batches at once.
     """
-    query = (
-        select(messages)
-        .where(text(DUE_SQL), messages.c.due_at <= now)
-        .order_by(messages.c.due_at)
-        .limit(limit)
-    )
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    loaded = {row.id: message_from_row(row) for row in await conn.execute(query)}
+        # asyncpg directly: the dispatcher's hottest query (see db.driver)
+        records = await (await driver(conn)).fetch(_CLAIM, now, limit)
+        loaded = {r["id"]: message_from_row(AsRow(r)) for r in records}
+    else:
+        query = (
+            select(messages)
+            .where(text(DUE_SQL), messages.c.due_at <= now)
+            .order_by(messages.c.due_at)
+            .limit(limit)
+        )
+        loaded = {row.id: message_from_row(row) for row in await conn.execute(query)}
     if not loaded:
         return []
-    changes = [StatusChange(i, MessageStatus.SENDING, now) for i in loaded]
+    changes = [StatusChange(i, MessageStatus.SENDING, now, connector=claimer) for i in loaded]
     applied = await apply_changes(conn, changes, now, loaded=loaded)
     return [a.message for a in applied]
 
 
-async def in_doubt(conn: AsyncConnection, limit: int) -> list[Message]:
-    """Messages left in `sending`: handed (or about to be handed) to a connector, result unknown."""
+async def sending_claimers(conn: AsyncConnection) -> set[str | None]:
+    """The claim tags of the messages in `sending` (handed, or about to be handed, to a connector)."""
     rows = await conn.execute(
-        select(messages).where(text(PENDING_SQL), messages.c.status == "sending").order_by(messages.c.id).limit(limit)
+        select(messages.c.connector).where(text(PENDING_SQL), messages.c.status == "sending").distinct()
     )
-    return [message_from_row(r) for r in rows]
+    return {r[0] for r in rows}
+
+
+async def take_over(conn: AsyncConnection, dead: Collection[str | None], claimer: str, limit: int) -> list[Message]:
+    """Re-tag up to `limit` `sending` messages of dead claimers as `claimer`'s, and return them.
+
+    In-doubt messages: their result was never recorded.  The UPDATE re-checks
+    the tag row by row, so when two workers recover at once each message goes
+    to exactly one of them.
+    """
+    tags = [t for t in dead if t is not None]
+    owned_by_dead = messages.c.connector.in_(tags)
+    if None in dead:
+        owned_by_dead = or_(owned_by_dead, messages.c.connector.is_(None))
+    pick = (
+        select(messages.c.id)
+        .where(text(PENDING_SQL), messages.c.status == "sending", owned_by_dead)
+        .order_by(messages.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    rows = await conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(pick.scalar_subquery()), messages.c.status == "sending", owned_by_dead)
+        .values(connector=claimer)
+        .returning(*messages.c)
+    )
+    return sorted((message_from_row(r) for r in rows), key=lambda m: m.id)
 
 
 async def resolve_operator_ids(conn: AsyncConnection, connector: str, operator_ids: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
+    if conn.dialect.name == "postgresql":  # one array parameter instead of IN lists
+        rows = await conn.execute(
+            select(messages.c.operator_id, messages.c.id).where(
+                messages.c.connector == connector,
+                messages.c.operator_id == any_(bindparam(None, list(operator_ids), type_=ARRAY(String))),
+            )
+        )
+        return {r.operator_id: r.id for r in rows}
     for part in chunks(list(operator_ids)):
         rows = await conn.execute(
             select(messages.c.operator_id, messages.c.id).where(
@@ -56,6 +103,25 @@ async def resolve_operator_ids(conn: AsyncConnection, connector: str, operator_i
         )
         found.update({r.operator_id: r.id for r in rows})
     return found
+
+
+_LOCK_BY_OPERATOR = (
+    "SELECT * FROM messages WHERE connector = $1 AND operator_id = ANY($2::varchar[]) ORDER BY id FOR UPDATE"
+)
+
+
+async def lock_by_operator_ids(conn: AsyncConnection, connector: str, operator_ids: Sequence[str]) -> dict[str, Message]:
+    """The messages a connector's reports are about, by operator id, loaded for `apply_changes`.
+
+    On PostgreSQL one query finds and locks them (in id order); elsewhere it is
+    `resolve_operator_ids` then `load_for_update`.
+    """
+    if conn.dialect.name == "postgresql":
+        records = await (await driver(conn)).fetch(_LOCK_BY_OPERATOR, connector, list(operator_ids))
+        return {r["operator_id"]: message_from_row(AsRow(r)) for r in records}
+    owners = await resolve_operator_ids(conn, connector, operator_ids)
+    loaded = await load_for_update(conn, list(owners.values()))
+    return {op: loaded[i] for op, i in owners.items() if i in loaded}
 
 
 async def expire_due(conn: AsyncConnection, now: datetime, limit: int) -> int:

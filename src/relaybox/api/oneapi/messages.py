@@ -13,6 +13,7 @@ from relaybox.domain.money import format_amount
 from relaybox.errors import ValidationFailed
 from relaybox.services import queries, sending
 from relaybox.services.dedup import check_duplicate, digest
+from relaybox.services.rcs import FallbackInput, rcs_send_options
 from relaybox.services.recipients import Recipient
 
 router = APIRouter(prefix="/api/messages", tags=["messages"])
@@ -40,39 +41,62 @@ async def list_messages(request: Request, platform: PlatformDep, caller: OneApiC
     return json_response(present.page([present.message(m) for m in found], total, params.offset, params.limit))
 
 
+#: The channel lists of /api/messages/send that relaybox serves.
+SERVED_CHANNELS = (["sms"], ["sms", "sms"], ["rcs"], ["rcs", "sms"])
+
+
 @router.post("/send")
 async def send_message(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(MessageUniversal, data)
-    unknown = [c for c in body.channels if c not in ("sms", "rcs")]
-    if unknown or body.channels[-1] != "sms":
-        raise ValidationFailed.one("channels", "Supported channels: [\"sms\"] (and [\"rcs\", \"sms\"] with RCS enabled).")
-    if "rcs" in body.channels:
-        raise ValidationFailed.one("channels", "The RCS channel is not enabled on this platform.")
-    if body.sms is None:
+    if body.channels not in SERVED_CHANNELS:
+        raise ValidationFailed.one(
+            "channels", 'Supported channels: ["sms"], ["rcs"], and ["rcs", "sms"] (RCS with an SMS fallback).'
+        )
+    if "sms" in body.channels and body.sms is None:
         raise ValidationFailed.one("sms", "The sms field is required.")
-    recipient = Recipient(
-        path="phone",
-        phone=body.phone.number,
-        text=body.sms.text,
-        sender=body.sms.sender,
-        reference=body.phone.reference_id,
-        tariff_code=body.tariff_code,
-        transliterate=body.sms.transliterate,
-        field_paths={"text": "sms.text", "sender": "sms.sender", "tariff_code": "tariff_code"},
-    )
-    options = sending.SendOptions(validity=body.validity, callback_url=body.callback_url)
+    if body.channels[0] == "rcs":
+        if body.rcs is None:
+            raise ValidationFailed.one("rcs", "The rcs field is required.")
+        fallback = None
+        if "sms" in body.channels:
+            fallback = FallbackInput(
+                "sms", body.sms.text, body.sms.sender,
+                body.sms.validity if body.sms.validity is not None else body.validity, body.sms.transliterate,
+            )
+        options, text = rcs_send_options(
+            body.rcs, content_path="rcs", fallback=fallback, validity=body.validity, callback_url=body.callback_url
+        )
+        recipient = Recipient(
+            path="phone",
+            phone=body.phone.number,
+            text=text,
+            sender=body.rcs.get("sender"),
+            reference=body.phone.reference_id,
+            tariff_code=body.tariff_code,
+            field_paths={"sender": "rcs.sender", "tariff_code": "tariff_code"},
+        )
+    else:
+        recipient = Recipient(
+            path="phone",
+            phone=body.phone.number,
+            text=body.sms.text,
+            sender=body.sms.sender,
+            reference=body.phone.reference_id,
+            tariff_code=body.tariff_code,
+            transliterate=body.sms.transliterate,
+            field_paths={"text": "sms.text", "sender": "sms.sender", "tariff_code": "tariff_code"},
+        )
+        options = sending.SendOptions(validity=body.validity, callback_url=body.callback_url)
     if body.dry_run:
         # Checked and priced like a real send; nothing is stored, sent or charged.
-        validity, _ = sending.check_common(options, platform.clock())
-        account, results = await sending.price_recipients(platform, caller, [recipient])
-        prepared = sending.raise_all(results)[0]
+        account, prepared, validity, _ = await sending.check_single(platform, caller, recipient, options, platform.clock())
         await check_duplicate(platform, caller, request.url.path, raw)
         return json_response(
             {
                 "data": {
                     "source": "rest",
-                    "type": "sms",
+                    "type": options.channel,
                     "phone": prepared.phone,
                     "status": "accepted",
                     "validity": validity,

@@ -40,7 +40,7 @@ def campaign_detail(c: Campaign) -> dict:
         "finished_at": format_time(c.finished_at),
         "created_at": format_time(c.created_at),
         "statistics": detail_statistics(c.counts),
-        "alternative_channels": None,
+        "alternative_channels": alternative_statistics(c),
         "total_messages": c.total_messages,
         "total_phones": c.total_phones,
         "total_price": format_amount(c.total_price),
@@ -48,12 +48,26 @@ def campaign_detail(c: Campaign) -> dict:
     }
 
 
+def alternative_statistics(c: Campaign) -> dict | None:
+    """RCS campaigns: the per-status statistics of their SMS fallbacks; SMS campaigns have none."""
+    if c.type != "rcs":
+        return None
+    return {"sms": {"statistics": detail_statistics(c.alt_counts)}}
+
+
+def alternative_channels(m: Message) -> dict | None:
+    """The SMS sent instead of an RCS message (spec: MessageApiSchema.alternative_channels)."""
+    if m.alternative_id is None:
+        return None
+    return {"sms": {"parts": m.alternative_sms["parts"], "id": [m.alternative_id]}}
+
+
 def amount(m: Message) -> dict:
     return {"value": format_amount(m.price), "currency": m.currency}
 
 
 def message(m: Message) -> dict:
-    return {
+    body = {
         "id": m.id,
         "campaign_id": m.campaign_id,
         "reference_id": m.reference_id,
@@ -71,6 +85,10 @@ def message(m: Message) -> dict:
         "country": m.country,
         "parts": m.parts,
     }
+    if m.type == "rcs":
+        body["rcs_options"] = m.rcs_options
+        body["alternative_channels"] = alternative_channels(m)
+    return body
 
 
 def message_info(m: Message) -> dict:

@@ -79,6 +79,7 @@ class UniversalSms(_Body):
     sender: str
     text: str
     transliterate: bool = False
+    validity: int | None = None  # the SMS fallback's validity (["rcs", "sms"]); else the request's
     unsubscribe_caption: str | None = None
     short_links: list[dict] | None = None
 
@@ -96,3 +97,47 @@ class MessageUniversal(_Body):
     add_to_contact_book: bool = True
     check_stop_list: bool = True
     dry_run: bool | None = False
+
+
+# -- RCS: content (`options`, the `rcs` object) is checked by domain/rcs.py, which
+# reports every problem with its path; here it only has to be a JSON object.
+
+
+class AlternativeSms(_Body):
+    text: str
+    sender: str
+    validity: int | None = None
+    validity_seconds: int | None = None  # accepted, not acted on (validity governs expiry)
+    check_stop_list: bool = True  # accepted, not acted on
+
+
+class AlternativeChannel(_Body):
+    sms: AlternativeSms | None = None
+
+
+class RcsCampaignRequest(_Body):
+    phones: Annotated[list[PhoneItem], Field(min_length=1, max_length=5000)]  # the spec's maxItems
+    sender: str  # the RCS agent
+    options: dict
+    alternative_channel: AlternativeChannel | None = None
+    start_at: str | None = None
+    tariff_code: int | None = None
+    validity: int | None = None
+    validity_seconds: int | None = None
+    # Not in the spec's SendRcsCampaign, but in every other send: status and click callbacks.
+    callback_url: Annotated[str, Field(max_length=500)] | None = None
+    add_to_contact_book: bool = True
+    check_stop_list: bool = True
+
+
+class RcsMessageRequest(_Body):
+    phone: UniversalPhone
+    sender: str
+    options: dict
+    alternative_channel: AlternativeChannel | None = None
+    callback_url: Annotated[str, Field(max_length=500)] | None = None
+    tariff_code: int | None = None
+    validity: int | None = None
+    validity_seconds: int | None = None
+    add_to_contact_book: bool = True
+    check_stop_list: bool = True

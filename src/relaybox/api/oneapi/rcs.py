@@ -1,0 +1,71 @@
+"""POST /api/campaigns/rcs/send and POST /api/messages/rcs/send.
+
+(`POST /api/messages/send` with `channels: ["rcs", "sms"]` is in messages.py.)
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from relaybox.api.common import json_response, parse_model, read_json
+from relaybox.api.deps import OneApiCaller, PlatformDep
+from relaybox.api.oneapi import present
+from relaybox.api.oneapi.schemas import AlternativeChannel, RcsCampaignRequest, RcsMessageRequest
+from relaybox.services import sending
+from relaybox.services.dedup import digest
+from relaybox.services.rcs import FallbackInput, rcs_send_options
+from relaybox.services.recipients import Recipient
+
+router = APIRouter(tags=["rcs"])
+
+#: Where the agent name and the tariff of an RCS request live (not under the phone's path).
+_PATHS = {"sender": "sender", "tariff_code": "tariff_code"}
+
+
+def _fallback(alternative: AlternativeChannel | None) -> FallbackInput | None:
+    if alternative is None or alternative.sms is None:
+        return None
+    sms = alternative.sms
+    return FallbackInput("alternative_channel.sms", sms.text, sms.sender, sms.validity)
+
+
+@router.post("/api/campaigns/rcs/send")
+async def rcs_campaign_send(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    raw, data = await read_json(request)
+    body = parse_model(RcsCampaignRequest, data)
+    options, text = rcs_send_options(
+        body.options,
+        fallback=_fallback(body.alternative_channel),
+        validity=body.validity,
+        start_at=body.start_at,
+        callback_url=body.callback_url,
+    )
+    recipients = [
+        Recipient(path=f"phones.{i}", phone=p.number, text=text, sender=body.sender, reference=p.reference_id,
+                  field_paths=_PATHS)
+        for i, p in enumerate(body.phones)
+    ]
+    outcome = await sending.send(
+        platform, caller, recipients, options, common_text=text, default_tariff=body.tariff_code,
+        digest=digest(request.url.path, raw),
+    )
+    request.app.state.notify_engine()
+    return json_response({"data": present.campaign(outcome.campaign, with_price=True)})
+
+
+@router.post("/api/messages/rcs/send")
+async def rcs_message_send(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    raw, data = await read_json(request)
+    body = parse_model(RcsMessageRequest, data)
+    options, text = rcs_send_options(
+        body.options, fallback=_fallback(body.alternative_channel), validity=body.validity,
+        callback_url=body.callback_url,
+    )
+    recipient = Recipient(
+        path="phone", phone=body.phone.number, text=text, sender=body.sender, reference=body.phone.reference_id,
+        tariff_code=body.tariff_code, field_paths=_PATHS,
+    )
+    message = await sending.send_single(
+        platform, request.app.state.single_sends, caller, recipient, options, digest=digest(request.url.path, raw)
+    )
+    return json_response({"data": present.message_info(message)})
