@@ -48,6 +48,10 @@ def register(app: typer.Typer, account_app: typer.Typer) -> None:
     account_app.command("webhook")(account_webhook)
 
 
+def _cell(value) -> str:
+    return "" if value is None else str(value)
+
+
 def _age(seconds: float) -> str:
     return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
 
@@ -119,7 +123,7 @@ def connectors(
         window = f"{row.get('in_flight', 0)}/{row['window']}" if "window" in row else ""
         table.add_row(
             row["connector"], row["type"], row["target"], row["engine"] or "", bound, row["state"],
-            str(row.get("rate", "")), window, str(row.get("queue", row.get("receipts_pending", "")) or ""),
+            str(row.get("rate", "")), window, _cell(row.get("queue", row.get("receipts_pending"))),
             str(row.get("submitted", "")), str(row.get("receipts", "")), row.get("last_error") or "",
         )
     tables.print(table)

@@ -88,8 +88,13 @@ def test_a_campaign_goes_through_the_smsc_and_the_cli_shows_it(smpp_server):
     else:
         pytest.fail(f"campaign not finished: {stats}")
 
-    rows = [json.loads(line) for line in cli(smpp_server, "connectors", "--json").stdout.splitlines()]
-    smpp = [r for r in rows if r["connector"] == "local-smsc"]
+    deadline = time.monotonic() + 20  # the engine publishes its connectors' state every 2 s
+    while True:
+        rows = [json.loads(line) for line in cli(smpp_server, "connectors", "--json").stdout.splitlines()]
+        smpp = [r for r in rows if r["connector"] == "local-smsc"]
+        if sum(r.get("receipts", 0) for r in smpp) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert smpp and all(r["bound"] is True and r["type"] == "smpp" for r in smpp)
     assert sum(r["submitted"] for r in smpp) >= 3 and sum(r["receipts"] for r in smpp) >= 3
     assert any(r["connector"] == "simulator" for r in rows)

@@ -147,3 +147,28 @@ async def test_wrong_credentials_leave_messages_waiting_not_failed(platform, sms
     finally:
         await engine.stop()
     assert {r.status for r in rows} == {"delivered"}
+
+
+async def test_an_engine_stopped_while_unbound_leaves_its_messages_to_the_next(platform, smsc, monkeypatch):
+    monkeypatch.setattr("relaybox.engine.runner.STOP_GRACE", 0.2)
+    account_id, _ = await make_account(platform)
+    outcome = await send(platform, Caller(account_id, False), {DELIVERED: "first", 380971230032: "second"})
+    engine, _, _ = routed_engine(platform, smsc, password="wrong")
+    await engine.start()
+    try:
+        async def claimed():
+            return {r.status for r in await message_rows(platform, outcome.campaign.id)} == {"sending"}
+
+        await wait_until(claimed)
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)  # does not wait for a link that will not come
+    assert {r.status for r in await message_rows(platform, outcome.campaign.id)} == {"sending"}
+
+    engine, _, _ = routed_engine(platform, smsc)  # restarted with the right password
+    await engine.start()
+    try:
+        rows = await wait_until(lambda: all_final(platform, outcome.campaign.id, 2))
+    finally:
+        await engine.stop()
+    assert {r.status for r in rows} == {"delivered"}
+    assert Counter(p.relaybox_id for p in smsc.received) == {r.id: 1 for r in rows}

@@ -27,6 +27,7 @@ IDLE_POLL = 0.25  # seconds between looks for due work when nothing woke us
 EXPIRY_EVERY = 5.0
 HOUSEKEEPING_EVERY = 30.0
 MAX_IN_FLIGHT = 8
+STOP_GRACE = 5.0  # seconds stop() waits for submit batches in flight before cancelling them
 RECOVER_EVERY = 2.0  # seconds between looks for messages whose claimer died
 SUBMIT_RETRY = 1.0  # seconds before a batch whose submit or result failed is tried again
 ORPHAN_RETRY = 0.2  # seconds between retries of receipts whose message is not yet known
@@ -72,7 +73,8 @@ class Engine:
             self.webhooks = WebhookSender(self.platform)
         self._in_flight = asyncio.Semaphore(self.max_in_flight)
         self.lease = await workers.acquire(self.platform.db)  # before the first claim
-        await self._recover()
+        # Recovery runs at once, in its own task: a connector that is not bound yet (an SMPP
+        # link still connecting) makes it wait there, and must not keep start() from returning.
         self._spawn(self._periodic(self._recover, RECOVER_EVERY), "recovery")
         self._spawn(self._dispatch_loop, "dispatcher")
         for connector in self.router.all():  # each connector's receipts resolve by its own name
@@ -88,7 +90,13 @@ class Engine:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         if self._submits:
-            await asyncio.gather(*self._submits, return_exceptions=True)
+            # Let batches in flight finish; one waiting on a connector that cannot deliver (an
+            # unbound SMPP link) is cancelled after STOP_GRACE: its messages stay `sending` under
+            # this worker's lease, released below, and are resubmitted by the next engine's recovery.
+            _, waiting = await asyncio.wait(set(self._submits), timeout=STOP_GRACE)
+            for task in waiting:
+                task.cancel()
+            await asyncio.gather(*waiting, return_exceptions=True)
         if self.webhooks is not None:
             await self.webhooks.close()
         for connector in self.router.all() if self.router else [self.connector]:

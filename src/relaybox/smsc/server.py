@@ -49,6 +49,9 @@ log = logging.getLogger("relaybox.smsc")
 #: batch of up to 1,000 messages; an SMSC answers each PDU, and 50 ms is a usual answer time.
 SUBMIT_LATENCY = 0.05
 
+#: Parts remembered for dropping resubmissions (the oldest are forgotten first).
+SEEN_LIMIT = 1_000_000
+
 STAT_OF_OUTCOME = {
     MessageStatus.DELIVERED: "DELIVRD",
     MessageStatus.UNDELIVERED: "UNDELIV",
@@ -308,6 +311,8 @@ class SmscSimulator:
         message_id = f"{next(self._ids):010X}"
         if key is not None:
             self._seen[key] = message_id
+            if len(self._seen) > SEEN_LIMIT:  # forget the oldest: a resubmission comes within minutes
+                del self._seen[next(iter(self._seen))]
         if self.keep_received:
             self.received.append(
                 ReceivedPart(

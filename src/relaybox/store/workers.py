@@ -113,8 +113,12 @@ async def acquire(db: Database) -> WorkerLease:
         if folder is not None:
             folder.mkdir(exist_ok=True)
             lease._path = folder / str(token)
-            lease._fd = os.open(lease._path, os.O_CREAT | os.O_RDWR, 0o644)
+            # Locked under a temporary name, then renamed: nobody ever sees the file unlocked
+            # (and takes it for a dead worker's) while its owner lives.
+            staging = folder / f".{token}.new"
+            lease._fd = os.open(staging, os.O_CREAT | os.O_RDWR, 0o644)
             fcntl.flock(lease._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.replace(staging, lease._path)
     else:
         # Outside the pool: this connection lives exactly as long as the worker.
         lease._conn = await db.engine.connect()

@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -235,7 +236,7 @@ class SmppConnector:
         finally:
             self.waiting -= 1
 
-    def _build(self, sub: Submission, part: Part) -> callable:
+    def _build(self, sub: Submission, part: Part) -> Callable[[int], bytes]:
         s = self.settings
         ton, npi = source_address(sub.sender, s.source_ton, s.source_npi)
         tlvs = [(pdu.TLV_RELAYBOX_MESSAGE_ID, str(sub.message_id).encode())] if s.message_id_tlv else []
