@@ -163,3 +163,42 @@ async def test_transmitter_receiver_binding(smsc):
         assert receipts[0].operator_id == result.operator_id
     finally:
         await connector.stop()
+
+
+async def test_enquire_link_keeps_a_quiet_link_and_finds_a_dead_one(smsc):
+    connector = SmppConnector(settings(smsc.port, enquire_link_interval=0.1))
+    await connector.start()
+    try:
+        await asyncio.wait_for(connector.wait_bound(), 5)
+        await asyncio.sleep(0.5)
+        assert smsc.enquire_links >= 3 and connector.bound and smsc.binds == 1
+    finally:
+        await connector.stop()
+
+    # an SMSC that binds and then never answers again (a hung peer, a silent network cut)
+    binds = 0
+
+    async def hung(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal binds
+        from relaybox.connectors.smpp import pdu
+
+        header, _ = await pdu.read_pdu(reader)
+        binds += 1
+        writer.write(pdu.bind_resp(pdu.Command(header.command_id), header.sequence, 0, "HUNG"))
+        try:
+            while await reader.read(1024):
+                pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(hung, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    connector = SmppConnector(settings(port, enquire_link_interval=0.1, response_timeout=0.2))
+    await connector.start()
+    try:
+        await asyncio.sleep(1.0)
+        assert binds >= 2  # the unanswered enquire_link dropped the link, and it bound again
+        assert "no response within 0.2 s" in (connector.last_error or "")
+    finally:
+        await connector.stop()
+        server.close()

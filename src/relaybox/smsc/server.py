@@ -131,6 +131,7 @@ class SmscSimulator:
     binds_refused: int = 0
     binds: int = 0
     receipts_sent: int = 0
+    enquire_links: int = 0
     _seen: dict[tuple, str] = field(default_factory=dict)  # (system_id, relaybox id, part) -> SMSC id
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _links: list[_Link] = field(default_factory=list)
@@ -185,8 +186,9 @@ class SmscSimulator:
             async with asyncio.timeout(30):
                 header, raw = await pdu.read_pdu(reader)
             link = self._bind(header, raw, writer)
-            if link is None:
-                await writer.drain()
+            if link is None:  # refused: the response goes out, then a clean close
+                writer.close()
+                await writer.wait_closed()
                 return
             while True:
                 header, raw = await pdu.read_pdu(reader)
@@ -254,6 +256,7 @@ class SmscSimulator:
                 receipt.sent_at = None
                 self._queued.append(receipt)
         elif command == Command.ENQUIRE_LINK:
+            self.enquire_links += 1
             link.writer.write(pdu.empty(Command.ENQUIRE_LINK_RESP, header.sequence))
         elif command == Command.UNBIND:
             link.writer.write(pdu.empty(Command.UNBIND_RESP, header.sequence))

@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+import smpp34
+
 from relaybox.connectors.base import Receipt, Report, Submission, SubmitResult
 from relaybox.connectors.smpp import pdu
 from relaybox.connectors.smpp.encoding import Part, encode_parts
@@ -187,8 +189,7 @@ class SmppConnector:
                 else:
                     sessions.append(await self._open(Command.BIND_TRANSCEIVER))
                 self._tx, self._rx = sessions[0], sessions[-1]
-                self.state = "bound"
-                self.last_error = None
+                self.state = "bound"  # last_error stays: what broke the previous link is worth seeing
                 delay = s.reconnect_min
                 self._bound.set()
                 log.info("%s: bound to %s:%d (%s)", self.name, s.host, s.port, s.bind)
@@ -207,6 +208,9 @@ class SmppConnector:
             except (OSError, TimeoutError, pdu.ProtocolError) as exc:
                 self.last_error = f"cannot connect to {s.host}:{s.port}: {exc or type(exc).__name__}"
                 log.warning("%s: %s", self.name, self.last_error)
+            except Exception as exc:  # a bug must not end the link manager: report it and try again
+                self.last_error = f"unexpected error: {exc!r}"
+                log.exception("%s: link manager", self.name)
             finally:
                 self._bound.clear()
                 for session in sessions:
@@ -233,6 +237,9 @@ class SmppConnector:
         except _Rejected as exc:
             self.rejected += 1
             return SubmitResult(sub.message_id, False, error=f"{exc} (part {part.number}/{part.total})")
+        except (ValueError, smpp34.SmppError) as exc:  # a text or address SMPP cannot carry: never will
+            self.rejected += 1
+            return SubmitResult(sub.message_id, False, error=f"cannot encode as SMPP: {exc}")
         finally:
             self.waiting -= 1
 
