@@ -65,8 +65,9 @@ def serve(
     jwt_secret: Annotated[Optional[str], typer.Option("--jwt-secret", envvar="RELAYBOX_JWT_SECRET", help="JWT signing secret [env: RELAYBOX_JWT_SECRET]")] = None,
     log_level: LogLevelOpt = "warning",
     config: ConfigOpt = None,
+    engine_in_process: Annotated[bool, typer.Option("--engine-in-process", help="Run the engine on the API's event loop instead of in a child process (one core for both) [env: RELAYBOX_ENGINE_PROCESS=false]")] = False,
 ) -> None:
-    """Run the HTTP API and (unless --no-engine) the delivery engine."""
+    """Run the HTTP API and (unless --no-engine) the delivery engine, in a child process of its own."""
     import uvicorn
 
     from relaybox.api.app import create_app
@@ -76,6 +77,9 @@ def serve(
         sim_network=sim_network, jwt_secret=jwt_secret, engine=False if no_engine else None, log_level=log_level,
         config=config,
     )
+    if workers == 1:
+        # one API process: its engine in a child (engine/engine_process.py), unless asked otherwise
+        overrides["engine_process"] = False if engine_in_process else os.environ.get("RELAYBOX_ENGINE_PROCESS", "true")
     settings = settings_from(**overrides)
     check_config(settings.config)
     if workers == 1:
@@ -110,6 +114,7 @@ def worker(
     import signal
 
     from relaybox.api.app import build_engine, open_platform
+    from relaybox.engine import engine_process
 
     settings = settings_from(
         database_url=database_url, sim_speed=sim_speed, sim_profile=sim_profile, sim_network=sim_network,
@@ -128,9 +133,11 @@ def worker(
             loop.add_signal_handler(sig, stop.set)
         await engine.start()
         print(f"relaybox worker {engine.lease.tag} running (pid {os.getpid()})", flush=True)
+        watch = asyncio.create_task(engine_process.exit_with_parent(stop))  # when started by `serve`
         try:
             await stop.wait()
         finally:
+            watch.cancel()
             await engine.stop()
             await platform.db.dispose()
 

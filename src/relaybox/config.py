@@ -26,7 +26,12 @@ class Settings(BaseSettings):
         "(one network shared by every worker process, surviving their crashes: connectors/shared_simulator.py)",
     )
     engine_concurrency: int = Field(8, ge=1, description="submit batches a worker has with the connector at once")
-    engine: bool = Field(True, description="run the delivery engine inside the API process")
+    engine: bool = Field(True, description="run the delivery engine with the API")
+    engine_process: bool = Field(
+        False,
+        description="run that engine in a child process of its own (`relaybox serve` does) instead of on the "
+        "API's event loop: on a machine with two or more cores the API and the engine each get one",
+    )
     dispatch_batch: int = Field(1000, ge=1)
     max_body_bytes: int = Field(4 * 1024 * 1024, description="larger request bodies are refused")
     duplicate_window_seconds: float = 10.0

@@ -34,7 +34,7 @@ async def test_migrations_match_declared_schema(empty_database_url):
         def diff(sync_conn):
             return compare_metadata(MigrationContext.configure(sync_conn), metadata)
 
-        async with db.engine.connect() as conn:
+        async with db.connect() as conn:
             differences = await conn.run_sync(diff)
         assert differences == []
         await upgrade(db)  # idempotent

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relaybox.api.common import is_legacy, json_response
 from relaybox.api.legacy import errors as legacy_errors
+from relaybox.api.hot import HotRoutes
 from relaybox.api.limits import BodySizeLimit
 from relaybox.api.oneapi import accounts as oneapi_accounts
 from relaybox.api.oneapi import auth as oneapi_auth
@@ -23,7 +24,7 @@ from relaybox.connectors import config as connectors_config
 from relaybox.connectors.routing import build_router
 from relaybox.connectors.shared_simulator import SharedSimulatorConnector
 from relaybox.connectors.simulator import SimulatorConnector
-from relaybox.engine import Engine
+from relaybox.engine import Engine, engine_process
 from relaybox.errors import LegacyCode, RelayboxError, ValidationFailed
 from relaybox.services.auth import Authenticator, jwt_secret
 from relaybox.services.platform import Platform
@@ -74,13 +75,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         platform = await open_platform(settings)
         app.state.platform = platform
         app.state.authenticator = Authenticator(platform, await jwt_secret(platform))
-        engine = build_engine(platform) if settings.engine else None
+        engine = build_engine(platform) if settings.engine and not settings.engine_process else None
         app.state.engine = engine
         app.state.notify_engine = engine.notify if engine else (lambda: None)
         app.state.single_sends = SingleSendQueue(platform, on_written=app.state.notify_engine)
         app.state.single_sends.start()
         if engine:
             await engine.start()
+        # started once the store is migrated, so that the child finds it ready
+        child = engine_process.start(settings) if settings.engine and settings.engine_process else None
         app.state.ready = True
         try:
             yield
@@ -89,11 +92,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.single_sends.stop()
             if engine:
                 await engine.stop()
+            if child:
+                await engine_process.stop(child)
             await platform.db.dispose()
 
-    app = FastAPI(title="relaybox", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app = _fastapi(title="relaybox", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.ready = False
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HotRoutes, max_bytes=settings.max_body_bytes)  # outermost: before the routing
 
     @app.exception_handler(RelayboxError)
     async def on_error(request: Request, exc: RelayboxError):
@@ -127,6 +133,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     _include_legacy(app)
     return app
+
+
+def _fastapi(**kwargs) -> FastAPI:
+    # FastAPI's built-in OpenTelemetry hooks look up tracer and meter providers on every
+    # request (a tenth of the server's time on POST /api/messages/send); relaybox exports
+    # no telemetry, so they are off.  Older FastAPI releases have no such hooks.
+    try:
+        return FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False}, **kwargs)
+    except TypeError:
+        return FastAPI(**kwargs)
 
 
 def create_app_from_env() -> FastAPI:

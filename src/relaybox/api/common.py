@@ -23,8 +23,13 @@ def is_legacy(request: Request) -> bool:
     return path.startswith("/rest/") or path.startswith("/v1.0/") or path in ("/rest", "/v1.0")
 
 
-async def read_json(request: Request) -> tuple[bytes, object]:
+async def read_json(request: Request) -> tuple[bytes, dict]:
     body = await request.body()
+    return body, json_object(body)
+
+
+def json_object(body: bytes) -> dict:
+    """The request body as a JSON object, or the invalid-payload error."""
     if not body.strip():
         raise ValidationFailed.one("body", "The request body must be a JSON object.", LegacyCode.INVALID_PAYLOAD)
     try:
@@ -33,7 +38,7 @@ async def read_json(request: Request) -> tuple[bytes, object]:
         raise ValidationFailed.one("body", "The request body is not valid JSON.", LegacyCode.INVALID_PAYLOAD) from None
     if not isinstance(data, dict):
         raise ValidationFailed.one("body", "The request body must be a JSON object.", LegacyCode.INVALID_PAYLOAD)
-    return body, data
+    return data
 
 
 def _field_message(err: dict, path: str) -> str:

@@ -21,15 +21,18 @@ async def get_authenticator(request: Request) -> Authenticator:
 
 
 async def oneapi_caller(request: Request) -> Caller:
+    return await oneapi_caller_from(request.app.state.authenticator, request.headers)
+
+
+async def oneapi_caller_from(auth: Authenticator, headers) -> Caller:
     """`Authorization: Bearer <JWT>` from /api/auth/login, or the key itself in `X-API-KEY`."""
-    auth: Authenticator = request.app.state.authenticator
-    header = request.headers.get("authorization", "")
+    header = headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
         token = header[7:].strip()
         if token.startswith(("live_", "test_")):
             return await auth.caller_for_key(token)
         return await auth.caller_for_token(token)
-    key = request.headers.get("x-api-key")
+    key = headers.get("x-api-key")
     if key:
         return await auth.caller_for_key(key)
     raise Unauthenticated()

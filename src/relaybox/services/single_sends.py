@@ -91,74 +91,82 @@ class SingleSendQueue:
     async def _write(self, batch: list[PendingSend]) -> None:
         now = self.platform.clock()
         window = timedelta(seconds=self.platform.settings.duplicate_window_seconds)
-        refused: dict[int, RelayboxError] = {}
-        async with self.platform.db.write() as conn:
-            # 1. duplicate bodies: in this batch, then against the store
-            firsts: dict[tuple[int, str], int] = {}
-            for i, job in enumerate(batch):
-                if job.digest is None:
-                    continue
-                key = (job.caller.account_id, job.digest)
-                if key in firsts:
-                    refused[i] = DuplicateRequest()
-                else:
-                    firsts[key] = i
-            fresh = await fingerprints.remember_many(conn, list(firsts), now, window)
-            for key, i in firsts.items():
-                if key not in fresh:
-                    refused[i] = DuplicateRequest()
-
-            # 2. references: unique per account, in this batch and in the store
-            wanted: dict[int, list[str]] = defaultdict(list)
-            for i, job in enumerate(batch):
-                if i not in refused and job.row.get("reference_id"):
-                    wanted[job.caller.account_id].append(job.row["reference_id"])
-            taken = {
-                (account_id, ref)
-                for account_id, refs in wanted.items()
-                for ref in await messages_store.existing_references(conn, account_id, refs)
-            }
-            for i, job in enumerate(batch):
-                ref = job.row.get("reference_id")
-                if i in refused or not ref:
-                    continue
-                key = (job.caller.account_id, ref)
-                if key in taken:
-                    refused[i] = ValidationFailed.one(
-                        job.reference_path, "The reference is already used by another message.", LegacyCode.REFERENCE_EXISTS
-                    )
-                taken.add(key)
-
-            # 3. money, in arrival order: each request is covered or refused on its own
-            live = [job.caller.account_id for i, job in enumerate(batch) if i not in refused and not job.caller.is_test]
-            available = await accounts_store.spendable(conn, sorted(set(live))) if live else {}
-            charged: dict[int, int] = defaultdict(int)
-            for i, job in enumerate(batch):
-                if i in refused or job.caller.is_test:
-                    continue
-                account_id, price = job.caller.account_id, job.row["price"]
-                if available.get(account_id, 0) - charged[account_id] >= price:
-                    charged[account_id] += price
-                else:
-                    refused[i] = InsufficientFunds()
-            await accounts_store.charge(conn, charged)
-
-            # a request refused after its fingerprint was taken is not a duplicate of anything
-            unfingerprint = [
-                (job.caller.account_id, job.digest)
-                for i, job in enumerate(batch)
-                if job.digest is not None
-                and isinstance(refused.get(i), (ValidationFailed,))
-                and firsts.get((job.caller.account_id, job.digest)) == i
-            ]
-            await fingerprints.forget(conn, unfingerprint)
-
-            # 4. the accepted messages, in one insert
-            accepted = [(i, job) for i, job in enumerate(batch) if i not in refused]
-            ids = await messages_store.insert_messages(conn, [job.row for _, job in accepted])
-
+        # One transaction, run as a function: on SQLite it goes to the writer's thread in one
+        # hand-off (store/sqlite_lanes.py); on PostgreSQL it is run again if it lost a deadlock.
+        accepted, ids, refused = await self.platform.db.transact(lambda conn: self._decide(conn, batch, now, window))
         for (_, job), message_id in zip(accepted, ids):
             job.future.set_result(messages_store.message_from_values(message_id, job.row))
         for i, exc in refused.items():
             batch[i].future.set_exception(exc)
+
+    @staticmethod
+    async def _decide(
+        conn, batch: list[PendingSend], now, window: timedelta
+    ) -> tuple[list[tuple[int, PendingSend]], list[int], dict[int, RelayboxError]]:
+        """Judge each request of the batch and write the accepted ones (awaits only statements)."""
+        refused: dict[int, RelayboxError] = {}
+        # 1. duplicate bodies: in this batch, then against the store
+        firsts: dict[tuple[int, str], int] = {}
+        for i, job in enumerate(batch):
+            if job.digest is None:
+                continue
+            key = (job.caller.account_id, job.digest)
+            if key in firsts:
+                refused[i] = DuplicateRequest()
+            else:
+                firsts[key] = i
+        fresh = await fingerprints.remember_many(conn, list(firsts), now, window)
+        for key, i in firsts.items():
+            if key not in fresh:
+                refused[i] = DuplicateRequest()
+
+        # 2. references: unique per account, in this batch and in the store
+        wanted: dict[int, list[str]] = defaultdict(list)
+        for i, job in enumerate(batch):
+            if i not in refused and job.row.get("reference_id"):
+                wanted[job.caller.account_id].append(job.row["reference_id"])
+        taken = {
+            (account_id, ref)
+            for account_id, refs in wanted.items()
+            for ref in await messages_store.existing_references(conn, account_id, refs)
+        }
+        for i, job in enumerate(batch):
+            ref = job.row.get("reference_id")
+            if i in refused or not ref:
+                continue
+            key = (job.caller.account_id, ref)
+            if key in taken:
+                refused[i] = ValidationFailed.one(
+                    job.reference_path, "The reference is already used by another message.", LegacyCode.REFERENCE_EXISTS
+                )
+            taken.add(key)
+
+        # 3. money, in arrival order: each request is covered or refused on its own
+        live = [job.caller.account_id for i, job in enumerate(batch) if i not in refused and not job.caller.is_test]
+        available = await accounts_store.spendable(conn, sorted(set(live))) if live else {}
+        charged: dict[int, int] = defaultdict(int)
+        for i, job in enumerate(batch):
+            if i in refused or job.caller.is_test:
+                continue
+            account_id, price = job.caller.account_id, job.row["price"]
+            if available.get(account_id, 0) - charged[account_id] >= price:
+                charged[account_id] += price
+            else:
+                refused[i] = InsufficientFunds()
+        await accounts_store.charge(conn, charged)
+
+        # a request refused after its fingerprint was taken is not a duplicate of anything
+        unfingerprint = [
+            (job.caller.account_id, job.digest)
+            for i, job in enumerate(batch)
+            if job.digest is not None
+            and isinstance(refused.get(i), (ValidationFailed,))
+            and firsts.get((job.caller.account_id, job.digest)) == i
+        ]
+        await fingerprints.forget(conn, unfingerprint)
+
+        # 4. the accepted messages, in one insert
+        accepted = [(i, job) for i, job in enumerate(batch) if i not in refused]
+        ids = await messages_store.insert_messages(conn, [job.row for _, job in accepted])
+        return accepted, ids, refused
 

@@ -1,9 +1,11 @@
 """Connections and transactions.
 
 One code path serves SQLite and PostgreSQL.  SQLite allows one writer at a
-time, so on SQLite writes go through a single pooled connection that opens
+time, so on SQLite writes go through a single connection that opens
 transactions with ``BEGIN IMMEDIATE``: writers queue in-process instead of
-failing on a lock upgrade, and readers (WAL mode) never wait for them.
+failing on a lock upgrade, and readers (WAL mode) never wait for them.  SQLite
+connections live on threads of their own (store/sqlite_lanes.py): one hand-off
+per statement, one per transaction given as a function (`transact`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from relaybox.store.sqlite_lanes import LanePool, sync_engine
 
 
 def async_url(url: str) -> str:
@@ -25,31 +28,12 @@ def async_url(url: str) -> str:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
+        parsed = parsed.set(drivername="sqlite")  # plain sqlite3 on lane threads (store/sqlite_lanes.py)
     elif backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     else:
         raise ValueError(f"unsupported database: {backend} (use sqlite:/// or postgresql://)")
     return parsed.render_as_string(hide_password=False)
-
-
-def _sqlite_pragmas(engine: AsyncEngine, immediate: bool) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
-        # Let SQLAlchemy's "begin" event, not the driver, decide when transactions start.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
-        cursor.execute("PRAGMA temp_store=MEMORY")
-        cursor.execute("PRAGMA mmap_size=268435456")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def on_begin(conn):  # pragma: no cover
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 T = TypeVar("T")
@@ -89,13 +73,12 @@ class Database:
         self.url = async_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         if self.is_sqlite:
-            self._writer = create_async_engine(self.url, pool_size=1, max_overflow=0, pool_timeout=120)
-            self._reader = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
-            _sqlite_pragmas(self._writer, immediate=True)
-            _sqlite_pragmas(self._reader, immediate=False)
+            self._lane_writer = LanePool(sync_engine(self.url, immediate=True), 1, "relaybox-writer")
+            self._lane_readers = LanePool(
+                sync_engine(self.url, immediate=False), pool_size, "relaybox-reader", commit=False
+            )
         else:
             self._writer = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
-            self._reader = self._writer
 
     @property
     def is_sqlite(self) -> bool:
@@ -103,17 +86,40 @@ class Database:
 
     @property
     def engine(self) -> AsyncEngine:
+        """PostgreSQL's engine (for connections outside the pool's transactions)."""
+        if self.is_sqlite:
+            raise TypeError("SQLite has no async engine: use write(), read(), transact() or connect()")
         return self._writer
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that commits when the block ends and rolls back if it raises."""
+        if self.is_sqlite:
+            async with self._lane_writer.transaction() as conn:
+                yield conn  # type: ignore[misc]  # LaneConnection: the AsyncConnection the store uses
+            return
         async with self._writer.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """A connection whose transactions the caller commits (migrations): on SQLite, the writer's."""
+        if self.is_sqlite:
+            async with self._lane_writer.transaction() as conn:
+                yield conn  # type: ignore[misc]
+            return
+        async with self._writer.connect() as conn:
             yield conn
 
     async def transact(self, work: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 6) -> T:
         """`work(conn)` in a `write()` transaction, run again if the database aborted it as a
-        deadlock victim or a serialization failure (possible with several workers on PostgreSQL)."""
+        deadlock victim or a serialization failure (possible with several workers on PostgreSQL).
+
+        On SQLite the whole of `work` runs on the writer's thread, BEGIN to
+        COMMIT in one hand-off, so it may await only its own statements.
+        """
+        if self.is_sqlite:
+            return await self._lane_writer.run(work)  # type: ignore[arg-type]
         for attempt in range(attempts):
             try:
                 async with self.write() as conn:
@@ -126,10 +132,16 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._reader.connect() as conn:
+        if self.is_sqlite:
+            async with self._lane_readers.transaction() as conn:
+                yield conn  # type: ignore[misc]
+            return
+        async with self._writer.connect() as conn:
             yield conn
 
     async def dispose(self) -> None:
-        await self._writer.dispose()
-        if self._reader is not self._writer:
-            await self._reader.dispose()
+        if self.is_sqlite:
+            await asyncio.to_thread(self._lane_writer.dispose)
+            await asyncio.to_thread(self._lane_readers.dispose)
+        else:
+            await self._writer.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -45,13 +45,16 @@ async def remember_many(
     if not items:
         return set()
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(fp).values([{"account_id": a, "digest": d, "seen_at": now} for a, d in items])
+    stmt = insert(fp)
     stmt = stmt.on_conflict_do_update(
         index_elements=[fp.c.account_id, fp.c.digest],
         set_={"seen_at": stmt.excluded.seen_at},
-        where=fp.c.seen_at < now - window,
+        where=fp.c.seen_at < bindparam("cutoff", type_=fp.c.seen_at.type),
     ).returning(fp.c.account_id, fp.c.digest)
-    result = await conn.execute(stmt)
+    # One statement with a parameter set per pair (SQLAlchemy sends them as
+    # multi-row VALUES): compiled once, unlike a .values([...]) of each size.
+    cutoff = now - window
+    result = await conn.execute(stmt, [{"account_id": a, "digest": d, "seen_at": now, "cutoff": cutoff} for a, d in items])
     return {(r.account_id, r.digest) for r in result}
 
 

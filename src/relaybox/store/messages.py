@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relaybox.domain.models import Message
+from relaybox.store.bulk import insert_rows
 from relaybox.store.rows import message_from_row
 from relaybox.store.tables import message_hours, messages
 
@@ -31,7 +32,7 @@ async def insert_messages(conn: AsyncConnection, rows: list[dict]) -> list[int]:
     if not rows:
         return []
     ids = await _allocate_ids(conn, len(rows))
-    await conn.execute(insert(messages), [{**row, "id": i} for row, i in zip(rows, ids)])
+    await insert_rows(conn, messages, [{**row, "id": i} for row, i in zip(rows, ids)])
     await record_hours(conn, [(row["account_id"], row["created_at"], i) for row, i in zip(rows, ids)])
     return ids
 

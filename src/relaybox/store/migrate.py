@@ -53,7 +53,7 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         config.attributes["connection"] = sync_conn
         command.upgrade(config, revision)
 
-    async with db.engine.connect() as conn:
+    async with db.connect() as conn:
         await conn.run_sync(run)
         await conn.commit()
 
@@ -61,5 +61,5 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 async def current_revision(db: Database) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    async with db.engine.connect() as conn:
+    async with db.connect() as conn:
         return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())

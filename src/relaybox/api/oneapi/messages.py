@@ -47,7 +47,14 @@ SERVED_CHANNELS = (["sms"], ["sms", "sms"], ["rcs"], ["rcs", "sms"])
 
 @router.post("/send")
 async def send_message(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    # Served by api/hot.py ahead of the framework; this route gives the endpoint its place in the
+    # OpenAPI document and serves it wherever the app runs without that layer.
     raw, data = await read_json(request)
+    return json_response(await send(platform, request.app.state.single_sends, caller, request.url.path, raw, data))
+
+
+async def send(platform, single_sends, caller, path: str, raw: bytes, data: dict) -> dict:
+    """POST /api/messages/send for a parsed JSON object `data` (`raw`: its bytes): the answer's body."""
     body = parse_model(MessageUniversal, data)
     if body.channels not in SERVED_CHANNELS:
         raise ValidationFailed.one(
@@ -91,21 +98,17 @@ async def send_message(request: Request, platform: PlatformDep, caller: OneApiCa
     if body.dry_run:
         # Checked and priced like a real send; nothing is stored, sent or charged.
         account, prepared, validity, _ = await sending.check_single(platform, caller, recipient, options, platform.clock())
-        await check_duplicate(platform, caller, request.url.path, raw)
-        return json_response(
-            {
-                "data": {
-                    "source": "rest",
-                    "type": options.channel,
-                    "phone": prepared.phone,
-                    "status": "accepted",
-                    "validity": validity,
-                    "amount": {"value": format_amount(prepared.price), "currency": account.currency},
-                    "sender": prepared.sender,
-                }
+        await check_duplicate(platform, caller, path, raw)
+        return {
+            "data": {
+                "source": "rest",
+                "type": options.channel,
+                "phone": prepared.phone,
+                "status": "accepted",
+                "validity": validity,
+                "amount": {"value": format_amount(prepared.price), "currency": account.currency},
+                "sender": prepared.sender,
             }
-        )
-    message = await sending.send_single(
-        platform, request.app.state.single_sends, caller, recipient, options, digest=digest(request.url.path, raw)
-    )
-    return json_response({"data": present.message_info(message)})
+        }
+    message = await sending.send_single(platform, single_sends, caller, recipient, options, digest=digest(path, raw))
+    return {"data": present.message_info(message)}

@@ -1,0 +1,278 @@
+"""SQLite connections that each live on a thread of their own ("lanes").
+
+SQLAlchemy's async engine over aiosqlite hands every statement back and forth
+between the event loop and the driver's thread about eight times (cursor,
+execute, description, fetch, close, …): roughly 1 ms of event-loop time for a
+one-row transaction, more than the statement itself costs by two orders of
+magnitude.  A lane instead runs the whole of a statement (compile, execute,
+fetch every row) in one call on its thread, so a statement is one hand-off;
+and a transaction written as a function (`Database.transact`) runs on the
+lane's thread from BEGIN to COMMIT in a single hand-off.
+
+The statements are SQLAlchemy Core on a plain synchronous `sqlite3`
+connection, so the store's code and its SQL are the same on both backends:
+`LaneConnection` offers the part of `AsyncConnection` the store uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+
+T = TypeVar("T")
+
+
+class _BufferedCursor(sqlite3.Cursor):
+    """A cursor that has read all of its rows by the time `execute` returns.
+
+    The rows are then read by the event loop's thread without touching the
+    connection, which only its own thread uses.
+    """
+
+    def execute(self, sql, parameters=(), /):
+        super().execute(sql, parameters)
+        self._rows = collections.deque(super().fetchall()) if self.description else collections.deque()
+        return self
+
+    def executemany(self, sql, seq_of_parameters, /):
+        super().executemany(sql, seq_of_parameters)
+        self._rows = collections.deque()
+        return self
+
+    def fetchone(self):
+        rows = getattr(self, "_rows", None)
+        return rows.popleft() if rows else None
+
+    def fetchmany(self, size=None):
+        rows = getattr(self, "_rows", None) or collections.deque()
+        size = self.arraysize if size is None else size
+        return [rows.popleft() for _ in range(min(size, len(rows)))]
+
+    def fetchall(self):
+        rows = getattr(self, "_rows", None) or collections.deque()
+        out = list(rows)
+        rows.clear()
+        return out
+
+
+class _Connection(sqlite3.Connection):
+    def cursor(self, factory=_BufferedCursor):  # type: ignore[override]
+        return super().cursor(factory)
+
+
+def sync_engine(url: str, *, immediate: bool) -> Engine:
+    """A synchronous SQLAlchemy engine on `url` (plain `sqlite:///…`), with relaybox's pragmas.
+
+    `immediate`: transactions start with BEGIN IMMEDIATE (the writer), taking
+    the database's write lock up front instead of failing on a lock upgrade.
+    """
+    engine = create_engine(url, poolclass=NullPool, connect_args={"factory": _Connection, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every test
+        # Let SQLAlchemy's "begin" event, not the driver, decide when transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; WAL keeps it consistent
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.execute("PRAGMA mmap_size=268435456")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):  # pragma: no cover
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Lane:
+    """One connection and the one thread that uses it."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self._engine = engine
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._thread_id: int | None = None
+        self.conn: Connection | None = None
+
+    def _open(self) -> Connection:
+        self._thread_id = threading.get_ident()
+        if self.conn is None or self.conn.closed:
+            self.conn = self._engine.connect()
+        return self.conn
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` on the lane's thread (at once when already on it)."""
+        if threading.get_ident() == self._thread_id:
+            return fn(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(fn, *args))
+
+    # -- transactions ---------------------------------------------------------
+
+    def begin(self) -> Connection:
+        conn = self._open()
+        conn.begin()
+        return conn
+
+    def finish(self, commit: bool) -> None:
+        conn = self.conn
+        if conn is None or conn.closed:
+            return
+        try:
+            if conn.in_transaction():
+                (conn.commit if commit else conn.rollback)()
+        except BaseException:
+            # a connection that failed to commit or roll back is not reused
+            conn.invalidate()
+            conn.close()
+            raise
+
+    def run(self, work: Callable[[LaneConnection], Coroutine[Any, Any, T]]) -> T:
+        """On the lane's thread: BEGIN, `work`, COMMIT (ROLLBACK if it raises)."""
+        conn = self.begin()
+        try:
+            result = drive(work(LaneConnection(self, conn)))
+        except BaseException:
+            self.finish(commit=False)
+            raise
+        self.finish(commit=True)
+        return result
+
+    def close(self) -> None:
+        def shut() -> None:
+            if self.conn is not None and not self.conn.closed:
+                self.conn.close()
+
+        self._executor.submit(shut).result()
+        self._executor.shutdown(wait=True)
+
+
+def drive(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never suspends (its awaits are statements on this lane) to its end."""
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coro.close()
+    raise RuntimeError("a transaction run on a lane awaited something other than its own statements")
+
+
+class LaneConnection:
+    """What the store's functions use of `AsyncConnection`, on a lane's connection."""
+
+    def __init__(self, lane: Lane, conn: Connection) -> None:
+        self._lane = lane
+        self._conn = conn
+        self.dialect = conn.dialect
+
+    @property
+    def sync_connection(self) -> Connection:
+        return self._conn
+
+    async def execute(self, statement, parameters=None, *, execution_options=None):
+        return await self._lane.call(_execute, self._conn, statement, parameters, execution_options)
+
+    async def scalar(self, statement, parameters=None):
+        return (await self.execute(statement, parameters)).scalar()
+
+    async def exec_driver_sql(self, statement: str, parameters=None):
+        return await self._lane.call(self._conn.exec_driver_sql, statement, parameters)
+
+    async def run_sync(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await self._lane.call(partial(fn, self._conn, *args, **kwargs))
+
+    async def commit(self) -> None:
+        await self._lane.call(self._conn.commit)
+
+    async def rollback(self) -> None:
+        await self._lane.call(self._conn.rollback)
+
+    async def get_raw_connection(self):  # pragma: no cover - PostgreSQL's driver() only
+        raise NotImplementedError("SQLite connections have no asyncpg driver")
+
+
+def _execute(conn: Connection, statement, parameters, execution_options):
+    if execution_options:
+        return conn.execute(statement, parameters, execution_options=execution_options)
+    return conn.execute(statement, parameters)
+
+
+class LanePool:
+    """A fixed set of lanes handed out one transaction at a time, first come first served."""
+
+    def __init__(self, engine: Engine, size: int, name: str, *, commit: bool = True) -> None:
+        self._engine = engine
+        self._commit = commit  # False for readers: their transactions end with ROLLBACK
+        self._lanes = [Lane(engine, f"{name}-{i}") for i in range(size)]
+        self._free = list(reversed(self._lanes))
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()
+
+    async def _acquire(self) -> Lane:
+        if self._free and not self._waiters:
+            return self._free.pop()
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())  # handed a lane just as it was cancelled: pass it on
+            elif waiter in self._waiters:  # (`_release` drops cancelled waiters it comes across)
+                self._waiters.remove(waiter)
+            raise
+
+    def _release(self, lane: Lane) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(lane)
+                return
+        self._free.append(lane)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[LaneConnection]:
+        """A transaction that commits when the block ends and rolls back if it raises.
+
+        Each statement is one hand-off to the lane's thread.
+        """
+        lane = await self._acquire()
+        try:
+            conn = await lane.call(lane.begin)
+            try:
+                yield LaneConnection(lane, conn)
+            except BaseException:
+                await asyncio.shield(lane.call(lane.finish, False))
+                raise
+            await lane.call(lane.finish, self._commit)
+        finally:
+            self._release(lane)
+
+    async def run(self, work: Callable[[LaneConnection], Awaitable[T]]) -> T:
+        """`work(conn)` as one transaction, BEGIN to COMMIT in one hand-off to a lane's thread.
+
+        `work` may await only its statements: anything else (a sleep, another
+        task, a network call) would need the event loop, which the lane's
+        thread does not run; `drive` refuses it.
+        """
+        lane = await self._acquire()
+        try:
+            return await lane.call(lane.run, work)
+        finally:
+            self._release(lane)
+
+    def dispose(self) -> None:
+        for lane in self._lanes:
+            lane.close()
+        self._engine.dispose()

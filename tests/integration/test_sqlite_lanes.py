@@ -1,0 +1,90 @@
+"""SQLite connections on threads of their own (store/sqlite_lanes.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from relaybox.store.db import Database
+
+
+@pytest.fixture
+async def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'lanes.db'}", pool_size=2)
+    async with database.write() as conn:
+        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+    yield database
+    await database.dispose()
+
+
+async def test_a_transaction_function_runs_in_one_go_and_commits(db):
+    async def work(conn):
+        await conn.execute(text("INSERT INTO t (v) VALUES ('a'), ('b'), ('c')"))
+        rows = (await conn.execute(text("SELECT v FROM t ORDER BY id"))).all()
+        return [r.v for r in rows]
+
+    assert await db.transact(work) == ["a", "b", "c"]
+    async with db.read() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 3
+
+
+async def test_a_failing_transaction_function_writes_nothing(db):
+    async def work(conn):
+        await conn.execute(text("INSERT INTO t (v) VALUES ('x')"))
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError):
+        await db.transact(work)
+    async with db.read() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+
+
+async def test_a_transaction_function_may_not_wait_for_anything_but_its_statements(db):
+    async def work(conn):
+        await conn.execute(text("INSERT INTO t (v) VALUES ('x')"))
+        await asyncio.sleep(0)  # needs the event loop, which the writer's thread does not run
+
+    with pytest.raises(RuntimeError, match="awaited something other than its own statements"):
+        await db.transact(work)
+    async with db.read() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+
+
+async def test_rows_are_read_whole_on_the_connection_thread(db):
+    async with db.write() as conn:
+        await conn.execute(text("INSERT INTO t (v) VALUES ('a'), ('b'), ('c')"))
+    async with db.read() as conn:
+        result = await conn.execute(text("SELECT v FROM t ORDER BY id"))
+        assert result.fetchone().v == "a"
+        assert [r.v for r in result.fetchmany(5)] == ["b", "c"]
+        assert result.fetchall() == []
+
+
+async def test_writers_queue_and_cancelled_waiters_do_not_wedge_the_pool(db):
+    """One writer at a time; a task cancelled while it waits for the writer gives up its place."""
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def holder():
+        async with db.write() as conn:
+            await conn.execute(text("INSERT INTO t (v) VALUES ('held')"))
+            started.set()
+            await release.wait()
+
+    async def waiter(v):
+        async with db.write() as conn:
+            await conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": v})
+
+    first = asyncio.create_task(holder())
+    await started.wait()
+    cancelled = asyncio.create_task(waiter("cancelled"))
+    queued = asyncio.create_task(waiter("queued"))
+    await asyncio.sleep(0.05)
+    cancelled.cancel()
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, queued), 10)
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    async with db.read() as conn:
+        assert [r.v for r in await conn.execute(text("SELECT v FROM t ORDER BY id"))] == ["held", "queued"]
