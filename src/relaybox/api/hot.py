@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 
-import orjson
+from starlette.datastructures import Headers
 
 from relaybox.api.common import json_object
 from relaybox.api.deps import oneapi_caller_from
+from relaybox.api.limits import TOO_LARGE, send_json
 from relaybox.api.oneapi import errors as oneapi_errors
 from relaybox.api.oneapi import messages
 from relaybox.errors import RelayboxError
@@ -25,23 +26,6 @@ from relaybox.errors import RelayboxError
 log = logging.getLogger("relaybox")
 
 SEND_PATH = "/api/messages/send"
-TOO_LARGE = {"message": "The given data was invalid.", "errors": {"body": ["The request body is too large."]}}
-
-
-class _Headers:
-    """Just enough of a header mapping for `oneapi_caller_from` (lower-case names)."""
-
-    __slots__ = ("_raw",)
-
-    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        self._raw = raw
-
-    def get(self, name: str, default=None):
-        wanted = name.encode("latin-1")
-        for key, value in self._raw:
-            if key.lower() == wanted:
-                return value.decode("latin-1")
-        return default
 
 
 class HotRoutes:
@@ -56,18 +40,18 @@ class HotRoutes:
         if body is None:  # the client went away
             return
         if body is False:
-            return await _respond(send, 422, TOO_LARGE)
+            return await send_json(send, 422, TOO_LARGE)
         state = scope["app"].state
         try:
-            caller = await oneapi_caller_from(state.authenticator, _Headers(scope["headers"]))
+            caller = await oneapi_caller_from(state.authenticator, Headers(raw=scope["headers"]))
             answer = await messages.send(state.platform, state.single_sends, caller, SEND_PATH, body, json_object(body))
         except RelayboxError as exc:
             status, payload = oneapi_errors.envelope(exc)
-            return await _respond(send, status, payload)
+            return await send_json(send, status, payload)
         except Exception:
             log.exception("unhandled error on POST %s", SEND_PATH)
-            return await _respond(send, 500, {"message": "Server Error"})
-        await _respond(send, 200, answer)
+            return await send_json(send, 500, {"message": "Server Error"})
+        await send_json(send, 200, answer)
 
     async def _body(self, scope, receive) -> bytes | bool | None:
         """The whole body; False when it is over the limit, None when the client disconnected."""
@@ -87,15 +71,3 @@ class HotRoutes:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
-
-
-async def _respond(send, status: int, content: object) -> None:
-    payload = orjson.dumps(content)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})

@@ -44,19 +44,26 @@ class BodySizeLimit:
     async def _refuse(self, scope, send) -> None:
         path = scope.get("path", "")
         if path.startswith(("/rest/", "/v1.0/")):
-            status, body = 200, error_body(LegacyCode.INVALID_PAYLOAD)
+            await send_json(send, 200, error_body(LegacyCode.INVALID_PAYLOAD))
         else:
-            status = 422
-            body = {"message": "The given data was invalid.", "errors": {"body": ["The request body is too large."]}}
-        payload = orjson.dumps(body)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+            await send_json(send, 422, TOO_LARGE)
+
+
+#: The One API's answer to a body over the limit.
+TOO_LARGE = {"message": "The given data was invalid.", "errors": {"body": ["The request body is too large."]}}
+
+
+async def send_json(send, status: int, content: object) -> None:
+    """A whole JSON response, straight on the ASGI `send` channel."""
+    payload = orjson.dumps(content)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 class _TooLarge(Exception):
