@@ -133,7 +133,7 @@ def fresh_server(*extra: str) -> Iterator[Server]:
             stop_server(server)
             log = server.log_path.read_text(errors="replace").strip()
             if log:
-                print(f"--- server log (last lines) ---\n{chr(10).join(log.splitlines()[-15:])}", file=sys.stderr)
+                print(f"--- server log (last lines) ---\n{chr(10).join(log.splitlines()[-int(os.environ.get('BENCH_LOG_LINES', 15)):])}", file=sys.stderr)
 
 
 @contextmanager
@@ -310,13 +310,27 @@ def _own_ticks() -> int:
     return total
 
 
+def process_ticks(pid: int) -> int:
+    """CPU ticks (user + system) of one process, its threads included, its children not."""
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    rest = raw[raw.rindex(")") + 2:].split()
+    return int(rest[11]) + int(rest[12])
+
+
 class CpuWatch:
-    """`with CpuWatch() as w: ...` then `w.others` = cores used by other processes on average."""
+    """`with CpuWatch() as w: ...` then `w.others` = cores used by other processes on average.
+
+    With `pid`, `w.process` is the CPU time (seconds) that one process used in the block.
+    """
+
+    def __init__(self, pid: int | None = None) -> None:
+        self.pid = pid
 
     def __enter__(self) -> "CpuWatch":
         self.t0 = time.monotonic()
         self.busy0 = _system_busy_ticks()
         self.own0 = _own_ticks()
+        self.process0 = process_ticks(self.pid) if self.pid else 0
         return self
 
     def __exit__(self, *exc) -> None:
@@ -326,6 +340,7 @@ class CpuWatch:
         self.total = busy / _TICKS / elapsed
         self.mine = own / _TICKS / elapsed
         self.others = max(self.total - self.mine, 0.0)
+        self.process = (process_ticks(self.pid) - self.process0) / _TICKS if self.pid else 0.0
 
     def describe(self) -> str:
         return (f"machine CPU during the measurement: {self.total:.2f} cores busy, {self.mine:.2f} by the benchmark "

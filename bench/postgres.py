@@ -46,7 +46,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CpuWatch, format_summary, free_port, ua_phones, wait_quiet  # noqa: E402
+from _common import CpuWatch, free_port, ua_phones, wait_quiet  # noqa: E402
 
 ADMIN_URL = os.environ.get("RELAYBOX_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 INGEST_TARGET_S = 1.0

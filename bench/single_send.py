@@ -75,7 +75,7 @@ def run(mode: str, args: argparse.Namespace) -> list[tuple[int, dict]]:
                 stem, ext = args.profile.rsplit(".", 1)
                 profile = f"{stem}-{mode}-c{connections}.{ext}"
             wait_quiet(max_wait=args.max_wait)
-            with maybe_profile(server, profile), CpuWatch() as cpu:
+            with maybe_profile(server, profile), CpuWatch(server.pid) as cpu:
                 r = load(server, key, args, connections, args.duration, nonce=f"{mode}{connections}t{int(time.time())}")
             r["stored"] = stored_messages(server) - before
             results.append((connections, r))
@@ -87,7 +87,9 @@ def run(mode: str, args: argparse.Namespace) -> list[tuple[int, dict]]:
                   f"p99={r['p99_ms']:.2f}  max={r['max_ms']:.2f} ms\n"
                   f"      non-200 responses: {int(r['non200'])}{f' ({statuses})' if statuses else ''}; "
                   f"socket errors: {int(r['socket_errors'])}   [target >= {TARGET_RPS:g} req/s, 0 non-200: {verdict}]\n"
-                  f"      {cpu.describe()}")
+                  f"      {cpu.describe()}\n"
+                  f"      API process: {cpu.process / r['duration_s']:.2f} cores, "
+                  f"{cpu.process / max(r['requests'], 1) * 1e6:.0f} µs of CPU per request")
             time.sleep(1)
     return results
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from sqlalchemy import text
@@ -88,3 +89,37 @@ async def test_writers_queue_and_cancelled_waiters_do_not_wedge_the_pool(db):
         await cancelled
     async with db.read() as conn:
         assert [r.v for r in await conn.execute(text("SELECT v FROM t ORDER BY id"))] == ["held", "queued"]
+
+
+async def test_the_writer_waits_for_a_write_lock_held_by_another_process(db, tmp_path):
+    """Another process (here: another connection) holding the write lock delays the writer, briefly."""
+    other = sqlite3.connect(tmp_path / "lanes.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t (v) VALUES ('other')")
+
+    async def work(conn):
+        await conn.execute(text("INSERT INTO t (v) VALUES ('mine')"))
+
+    write = asyncio.ensure_future(db.transact(work))
+    await asyncio.sleep(0.3)
+    assert not write.done()  # waiting for the lock, not failed with "database is locked"
+    await asyncio.to_thread(other.execute, "COMMIT")
+    other.close()
+    await asyncio.wait_for(write, 5)
+    async with db.read() as conn:
+        assert [r.v for r in await conn.execute(text("SELECT v FROM t ORDER BY id"))] == ["other", "mine"]
+
+
+async def test_the_wal_is_copied_back_without_a_commit_doing_it(db, tmp_path):
+    """The checkpointer thread moves committed pages into the database file; commits don't."""
+    path = tmp_path / "lanes.db"
+    async with db.write() as conn:
+        await conn.execute(text(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+            "INSERT INTO t (v) SELECT printf('%0500d', i) FROM n"
+        ))
+    # ~1 MB: far below any automatic checkpoint's threshold, so only the checkpointer moves it
+    deadline = asyncio.get_running_loop().time() + 5
+    while path.stat().st_size < 500 * 2000 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+    assert path.stat().st_size > 500 * 2000

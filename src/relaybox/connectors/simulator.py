@@ -14,7 +14,6 @@ import heapq
 import itertools
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from relaybox.connectors.base import Click, Receipt, Report, Submission, SubmitResult
 from relaybox.domain.rcs import first_suggestion

@@ -25,8 +25,10 @@ from relaybox.domain.models import Caller, Message
 from relaybox.errors import DuplicateRequest, InsufficientFunds, LegacyCode, RelayboxError, ValidationFailed
 from relaybox.services.platform import Platform
 from relaybox.store import accounts as accounts_store
+from relaybox.store import bulk
 from relaybox.store import fingerprints
 from relaybox.store import messages as messages_store
+from relaybox.store import tables
 
 log = logging.getLogger("relaybox.single_sends")
 
@@ -93,7 +95,10 @@ class SingleSendQueue:
         window = timedelta(seconds=self.platform.settings.duplicate_window_seconds)
         # One transaction, run as a function: on SQLite it goes to the writer's thread in one
         # hand-off (store/sqlite_lanes.py); on PostgreSQL it is run again if it lost a deadlock.
-        accepted, ids, refused = await self.platform.db.transact(lambda conn: self._decide(conn, batch, now, window))
+        db = self.platform.db
+        # the rows as the driver takes them, converted before the write lock is taken (store/bulk.py)
+        converted = bulk.driver_rows(db.sql_dialect, tables.messages, [job.row for job in batch])
+        accepted, ids, refused = await db.transact(lambda conn: self._decide(conn, batch, now, window, converted))
         for (_, job), message_id in zip(accepted, ids):
             job.future.set_result(messages_store.message_from_values(message_id, job.row))
         for i, exc in refused.items():
@@ -101,7 +106,7 @@ class SingleSendQueue:
 
     @staticmethod
     async def _decide(
-        conn, batch: list[PendingSend], now, window: timedelta
+        conn, batch: list[PendingSend], now, window: timedelta, converted: bulk.DriverRows | None = None
     ) -> tuple[list[tuple[int, PendingSend]], list[int], dict[int, RelayboxError]]:
         """Judge each request of the batch and write the accepted ones (awaits only statements)."""
         refused: dict[int, RelayboxError] = {}
@@ -167,6 +172,8 @@ class SingleSendQueue:
 
         # 4. the accepted messages, in one insert
         accepted = [(i, job) for i, job in enumerate(batch) if i not in refused]
-        ids = await messages_store.insert_messages(conn, [job.row for _, job in accepted])
+        ids = await messages_store.insert_messages(
+            conn, [job.row for _, job in accepted], converted.pick([i for i, _ in accepted]) if converted else None
+        )
         return accepted, ids, refused
 

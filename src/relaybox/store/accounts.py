@@ -109,6 +109,11 @@ async def put_setting(conn: AsyncConnection, key: str, value: str) -> None:
 
 async def spendable(conn: AsyncConnection, account_ids: list[int]) -> dict[int, int]:
     """balance + credit per account, locked on PostgreSQL until the transaction ends."""
+    if conn.dialect.name == "sqlite":  # driver SQL: the single-send group commit runs this under the write lock
+        marks = ", ".join("?" for _ in account_ids)
+        rows = await conn.exec_driver_sql(f"SELECT id, balance, credit FROM accounts WHERE id IN ({marks})",
+                                          tuple(account_ids))
+        return {r[0]: r[1] + r[2] for r in rows}
     query = select(accounts.c.id, accounts.c.balance, accounts.c.credit).where(accounts.c.id.in_(account_ids))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -117,6 +122,11 @@ async def spendable(conn: AsyncConnection, account_ids: list[int]) -> dict[int, 
 
 async def charge(conn: AsyncConnection, totals: dict[int, int]) -> None:
     """Take already-checked totals from the balances, one update per account, in id order."""
+    if conn.dialect.name == "sqlite":
+        params = [(amount, account_id) for account_id, amount in sorted(totals.items()) if amount]
+        if params:
+            await conn.exec_driver_sql("UPDATE accounts SET balance = balance - ? WHERE id = ?", params)
+        return
     for account_id, amount in sorted(totals.items()):
         if amount:
             await conn.execute(

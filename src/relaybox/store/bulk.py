@@ -1,4 +1,4 @@
-"""Multi-row inserts with the least per-row work the backend allows.
+"""Rows and values handed to the SQLite driver directly, converted as SQLAlchemy would.
 
 `conn.execute(insert(table), rows)` spends most of its time in SQLAlchemy's
 per-row parameter handling: for a batch of single messages (30 columns each)
@@ -6,50 +6,96 @@ that is several times what SQLite needs to store them.  On SQLite the rows
 are instead converted once with the very bind processors SQLAlchemy would
 apply (so the stored text of dates and JSON is the same) and handed to the
 driver's `executemany` as tuples.
+
+The conversion can be done ahead of the transaction (`driver_rows`): SQLite
+has one write lock, and every millisecond of Python inside a write
+transaction is a millisecond no other process (the engine) can write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Column, Table, insert
 
-_plans: dict[tuple[str, tuple[str, ...]], tuple[str, list[Callable[[Any], Any] | None]] | None] = {}
+_Processor = Callable[[Any], Any] | None
+_processors: dict[tuple[str, str, str], _Processor] = {}
+_sql: dict[tuple[str, tuple[str, ...]], str | None] = {}
 
 
-def _sqlite_plan(table: Table, keys: tuple[str, ...], dialect) -> tuple[str, list] | None:
-    """The INSERT text and each column's bind processor; None if SQLAlchemy must fill defaults."""
+def processor(column: Column, dialect) -> _Processor:
+    """The function SQLAlchemy applies to a value bound to `column` (None: the value as it is)."""
+    key = (column.table.name, column.name, dialect.name)
+    if key not in _processors:
+        _processors[key] = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return _processors[key]
+
+
+def to_driver(column: Column, dialect, value: Any) -> Any:
+    """`value` as the driver receives it when bound to `column`."""
+    process = processor(column, dialect)
+    return value if process is None or value is None else process(value)
+
+
+@dataclass(frozen=True, slots=True)
+class DriverRows:
+    """Rows of one table as tuples of driver values, in the order of `keys`."""
+
+    table: Table
+    keys: tuple[str, ...]
+    params: list[tuple]
+
+    def pick(self, indexes: list[int]) -> DriverRows:
+        return DriverRows(self.table, self.keys, [self.params[i] for i in indexes])
+
+
+def _insert_sql(table: Table, keys: tuple[str, ...], dialect) -> str | None:
+    """The INSERT text for `keys`; None if SQLAlchemy must fill Python-side defaults."""
     cache_key = (table.name, keys)
-    if cache_key not in _plans:
+    if cache_key not in _sql:
         missing = [c for c in table.columns if c.name not in keys]
         if any(c.default is not None for c in missing):
-            _plans[cache_key] = None  # Python-side defaults: SQLAlchemy knows how to fill them
+            _sql[cache_key] = None  # Python-side defaults: SQLAlchemy knows how to fill them
         else:
-            columns = [table.c[k] for k in keys]
-            processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-            names = ", ".join(dialect.identifier_preparer.quote(k) for k in keys)
-            marks = ", ".join("?" for _ in keys)
-            _plans[cache_key] = (f"INSERT INTO {dialect.identifier_preparer.quote(table.name)} ({names}) VALUES ({marks})",
-                                 processors)
-    return _plans[cache_key]
+            quote = dialect.identifier_preparer.quote
+            _sql[cache_key] = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(k) for k in keys)}) "
+                               f"VALUES ({', '.join('?' for _ in keys)})")
+    return _sql[cache_key]
 
 
-async def insert_rows(conn, table: Table, rows: list[dict]) -> None:
-    """Insert `rows` (dicts with the same keys) into `table` in the caller's transaction."""
+def driver_rows(dialect, table: Table, rows: list[dict]) -> DriverRows | None:
+    """`rows` (dicts with the same keys) converted for SQLite's driver; None on other backends."""
+    if dialect.name != "sqlite" or not rows:
+        return None
+    keys = tuple(rows[0])
+    pairs = [(k, processor(table.c[k], dialect)) for k in keys]
+    params = [
+        tuple(value if process is None or value is None else process(value)
+              for value, process in ((row[k], process) for k, process in pairs))
+        for row in rows
+    ]
+    return DriverRows(table, keys, params)
+
+
+async def insert_rows(conn, table: Table, rows: list[dict], *, ids: list[int] | None = None,
+                      converted: DriverRows | None = None) -> None:
+    """Insert `rows` (dicts with the same keys) into `table` in the caller's transaction.
+
+    `ids`: values of the `id` column, one per row.  `converted`: the same rows
+    from `driver_rows`, made earlier.
+    """
     if not rows:
         return
     if conn.dialect.name == "sqlite":
-        keys = tuple(rows[0])
-        plan = _sqlite_plan(table, keys, conn.dialect)
-        if plan is not None:
-            sql, processors = plan
-            pairs = list(zip(keys, processors))
-            params = [
-                tuple(value if process is None or value is None else process(value)
-                      for value, process in ((row[k], process) for k, process in pairs))
-                for row in rows
-            ]
+        converted = converted or driver_rows(conn.dialect, table, rows)
+        keys = ("id", *converted.keys) if ids is not None else converted.keys
+        sql = _insert_sql(table, keys, conn.dialect)
+        if sql is not None:
+            params = converted.params if ids is None else [(i, *p) for i, p in zip(ids, converted.params)]
             await conn.exec_driver_sql(sql, params)
             return
+    if ids is not None:
+        rows = [{**row, "id": i} for row, i in zip(rows, ids)]
     await conn.execute(insert(table), rows)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from relaybox.store.sqlite_lanes import LanePool, sync_engine
+from relaybox.store.sqlite_lanes import Checkpointer, LanePool, sync_engine
 
 
 def async_url(url: str) -> str:
@@ -77,12 +77,19 @@ class Database:
             self._lane_readers = LanePool(
                 sync_engine(self.url, immediate=False), pool_size, "relaybox-reader", commit=False
             )
+            path = make_url(self.url).database
+            self._checkpointer = Checkpointer(path) if path and path != ":memory:" else None
         else:
             self._writer = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    @property
+    def sql_dialect(self):
+        """SQLAlchemy's dialect object of the connections (to convert values ahead of a transaction)."""
+        return self._lane_writer.dialect if self.is_sqlite else self._writer.dialect
 
     @property
     def engine(self) -> AsyncEngine:
@@ -141,6 +148,8 @@ class Database:
 
     async def dispose(self) -> None:
         if self.is_sqlite:
+            if self._checkpointer is not None:
+                await asyncio.to_thread(self._checkpointer.stop)
             await asyncio.to_thread(self._lane_writer.dispose)
             await asyncio.to_thread(self._lane_readers.dispose)
         else:

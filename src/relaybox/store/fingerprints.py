@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relaybox.store.bulk import to_driver
 from relaybox.store.tables import request_fingerprints as fp
 
 
@@ -44,8 +45,9 @@ async def remember_many(
     """
     if not items:
         return set()
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(fp)
+    if conn.dialect.name == "sqlite":
+        return await _remember_many_sqlite(conn, items, now, window)
+    stmt = pg_insert(fp)
     stmt = stmt.on_conflict_do_update(
         index_elements=[fp.c.account_id, fp.c.digest],
         set_={"seen_at": stmt.excluded.seen_at},
@@ -56,6 +58,26 @@ async def remember_many(
     cutoff = now - window
     result = await conn.execute(stmt, [{"account_id": a, "digest": d, "seen_at": now, "cutoff": cutoff} for a, d in items])
     return {(r.account_id, r.digest) for r in result}
+
+
+_sqlite_remember: dict[int, str] = {}
+
+
+async def _remember_many_sqlite(conn, items: list[tuple[int, str]], now: datetime, window: timedelta):
+    """`remember_many` as driver SQL: it runs in the single-send group commit, under the write lock."""
+    n = len(items)
+    sql = _sqlite_remember.get(n)
+    if sql is None:
+        sql = _sqlite_remember[n] = (
+            "INSERT INTO request_fingerprints (account_id, digest, seen_at) VALUES "
+            + ", ".join("(?, ?, ?)" for _ in range(n))
+            + " ON CONFLICT (account_id, digest) DO UPDATE SET seen_at = excluded.seen_at"
+            " WHERE request_fingerprints.seen_at < ? RETURNING account_id, digest"
+        )
+    seen_at = to_driver(fp.c.seen_at, conn.dialect, now)
+    params = [value for account_id, digest in items for value in (account_id, digest, seen_at)]
+    params.append(to_driver(fp.c.seen_at, conn.dialect, now - window))
+    return {(r[0], r[1]) for r in await conn.exec_driver_sql(sql, tuple(params))}
 
 
 async def forget(conn: AsyncConnection, items: list[tuple[int, str]]) -> None:

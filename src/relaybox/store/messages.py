@@ -8,11 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relaybox.domain.models import Message
-from relaybox.store.bulk import insert_rows
+from relaybox.store.bulk import DriverRows, insert_rows, to_driver
 from relaybox.store.rows import message_from_row
 from relaybox.store.tables import message_hours, messages
 
@@ -24,15 +23,16 @@ def chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
         yield items[start : start + size]
 
 
-async def insert_messages(conn: AsyncConnection, rows: list[dict]) -> list[int]:
+async def insert_messages(conn: AsyncConnection, rows: list[dict], converted: DriverRows | None = None) -> list[int]:
     """Insert rows (all with the same keys) in the caller's transaction; their ids in order.
 
+    `converted`: the same rows from `bulk.driver_rows`, made ahead of the transaction.
     Every insert of messages goes through here so that `message_hours` stays exact.
     """
     if not rows:
         return []
     ids = await _allocate_ids(conn, len(rows))
-    await insert_rows(conn, messages, [{**row, "id": i} for row, i in zip(rows, ids)])
+    await insert_rows(conn, messages, rows, ids=ids, converted=converted)
     await record_hours(conn, [(row["account_id"], row["created_at"], i) for row, i in zip(rows, ids)])
     return ids
 
@@ -51,12 +51,21 @@ async def _allocate_ids(conn: AsyncConnection, n: int) -> list[int]:
             text("SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, :n)"), {"n": n}
         )
         return sorted(r[0] for r in rows)
-    top = (await conn.execute(select(func.max(messages.c.id)))).scalar() or 0
+    top = (await conn.exec_driver_sql("SELECT max(id) FROM messages")).scalar() or 0
     return list(range(top + 1, top + n + 1))
 
 
 def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
+
+
+#: SQLite's statement of `record_hours`, for the driver (the single-send group commit runs it
+#: under the write lock; see store/bulk.py).  Multi-argument min()/max() are SQLite's scalars.
+_SQLITE_HOURS = (
+    "INSERT INTO message_hours (account_id, hour, min_id, max_id, n) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (account_id, hour) DO UPDATE SET min_id = min(min_id, excluded.min_id), "
+    "max_id = max(max_id, excluded.max_id), n = n + excluded.n"
+)
 
 
 async def record_hours(conn: AsyncConnection, entries: list[tuple[int, datetime, int]]) -> None:
@@ -73,10 +82,15 @@ async def record_hours(conn: AsyncConnection, entries: list[tuple[int, datetime,
             slot[2] += 1
     if not folded:
         return
-    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     h = message_hours
+    if conn.dialect.name == "sqlite":
+        await conn.exec_driver_sql(_SQLITE_HOURS, [
+            (account_id, to_driver(h.c.hour, conn.dialect, hour), lo, hi, n)
+            for (account_id, hour), (lo, hi, n) in sorted(folded.items())
+        ])
+        return
     for (account_id, hour), (lo, hi, n) in sorted(folded.items()):  # lock order: by key
-        stmt = upsert(h).values(account_id=account_id, hour=hour, min_id=lo, max_id=hi, n=n)
+        stmt = pg_insert(h).values(account_id=account_id, hour=hour, min_id=lo, max_id=hi, n=n)
         stmt = stmt.on_conflict_do_update(
             index_elements=[h.c.account_id, h.c.hour],
             set_={
