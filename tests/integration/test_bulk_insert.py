@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from relaybox.store.bulk import insert_rows
+from relaybox.store.bulk import insert_rows, select_rows
 from relaybox.store.tables import messages
 from tests.factories import make_account
 
@@ -49,3 +49,20 @@ async def test_rows_read_back_the_same_as_sqlalchemys(platform):
         assert a == b
         assert a["created_at"] == ours["created_at"] and a["rcs_options"] == ours["rcs_options"]
         assert raw[ours["id"]] == raw[theirs["id"]]  # the very same stored text, not just equal values
+
+
+async def test_rows_read_through_the_driver_are_sqlalchemys(platform):
+    """select_rows (the engine's loads on SQLite) gives the values SQLAlchemy's select gives."""
+    account_id, _ = await make_account(platform)
+    rows = [row(account_id, 20, sent_at=None, operator_id=None), row(account_id, 21, is_test=False, rcs_options=None, reference_id=None,
+                                     alternative_sms={"text": "x", "parts": 1}, status="sent",
+                                     sent_at=datetime(2026, 11, 25, 12, 31, tzinfo=UTC), operator_id="op-21")]
+    async with platform.db.write() as conn:
+        await conn.execute(insert(messages), rows)
+    async with platform.db.read() as conn:
+        expected = {r.id: r._asdict() for r in await conn.execute(select(messages).where(messages.c.id.in_([20, 21])))}
+        if conn.dialect.name != "sqlite":
+            return  # PostgreSQL loads through asyncpg (store/db.py: driver)
+        got = {values["id"]: values for values in await select_rows(conn, messages, "id IN (?, ?)", (20, 21))}
+    assert got == expected
+    assert got[21]["sent_at"].tzinfo is not None and got[20]["is_test"] is True

@@ -36,7 +36,8 @@ ORPHAN_PATIENCE = 120.0  # how long such a receipt is kept before it is dropped
 #: next one.  Under a steady stream of single messages (hundreds a second, each waking it) it
 #: would otherwise claim, submit and record them a few at a time: three transactions for every
 #: handful of messages.  Waiting a little lets them gather into batches; it adds at most this
-#: much to the time a message waits before its hand-off.
+#: much to the time a message waits before its hand-off.  The receipt intake does the same
+#: after a partial batch of reports.
 GATHER = 0.02
 
 
@@ -280,6 +281,10 @@ class Engine:
                 deadlines = {id(r): d for d, r in orphans}
                 unmatched = await self.apply_receipts(retry + fresh, connector)
                 orphans = [(deadlines.get(id(r), now + ORPHAN_PATIENCE), r) for r in unmatched]
+                if 0 < len(fresh) < self.batch_size:
+                    # As the dispatcher does after a partial claim (GATHER): a network that
+                    # reports one message at a time would otherwise get one transaction each.
+                    await asyncio.sleep(self.gather)
         finally:
             if pending is not None:
                 pending.cancel()

@@ -1,4 +1,4 @@
-"""Rows and values handed to the SQLite driver directly, converted as SQLAlchemy would.
+"""Rows and values handed to (and read from) the SQLite driver directly, converted as SQLAlchemy would.
 
 `conn.execute(insert(table), rows)` spends most of its time in SQLAlchemy's
 per-row parameter handling: for a batch of single messages (30 columns each)
@@ -9,7 +9,10 @@ driver's `executemany` as tuples.
 
 The conversion can be done ahead of the transaction (`driver_rows`): SQLite
 has one write lock, and every millisecond of Python inside a write
-transaction is a millisecond no other process (the engine) can write.
+transaction is a millisecond no other process (the engine) can write.  For
+the same reason the engine's loads of whole message rows on SQLite
+(`select_rows`) read tuples from the driver and convert them with the
+columns' result processors, without SQLAlchemy's row objects.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sqlalchemy import Column, Table, insert
 _Processor = Callable[[Any], Any] | None
 _processors: dict[tuple[str, str, str], _Processor] = {}
 _sql: dict[tuple[str, tuple[str, ...]], str | None] = {}
+_readers: dict[tuple[str, str], tuple[str, list[str], list[_Processor]]] = {}
 
 
 def processor(column: Column, dialect) -> _Processor:
@@ -99,3 +103,24 @@ async def insert_rows(conn, table: Table, rows: list[dict], *, ids: list[int] | 
     if ids is not None:
         rows = [{**row, "id": i} for row, i in zip(rows, ids)]
     await conn.execute(insert(table), rows)
+
+
+def _reader(table: Table, dialect) -> tuple[str, list[str], list[_Processor]]:
+    key = (table.name, dialect.name)
+    if key not in _readers:
+        quote = dialect.identifier_preparer.quote
+        names = [c.name for c in table.columns]
+        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in table.columns]
+        _readers[key] = (f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)} WHERE ", names,
+                         processors)
+    return _readers[key]
+
+
+async def select_rows(conn, table: Table, where: str, params: tuple | list = ()) -> list[dict]:
+    """Whole rows of `table` matching `where` (driver SQL with ? marks), as dicts of Python values."""
+    select_sql, names, processors = _reader(table, conn.dialect)
+    pairs = list(zip(names, processors))
+    return [
+        {name: value if process is None else process(value) for (name, process), value in zip(pairs, raw)}
+        for raw in await conn.exec_driver_sql(select_sql + where, tuple(params))
+    ]

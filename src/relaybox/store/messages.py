@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relaybox.domain.models import Message
 from relaybox.store.bulk import DriverRows, insert_rows, to_driver
-from relaybox.store.rows import message_from_row
+from relaybox.store.rows import Mapped, message_from_row
 from relaybox.store.tables import message_hours, messages
 
 _CHUNK = 500  # ids per IN (...) list: well under every backend's parameter limit
@@ -107,14 +107,7 @@ def message_from_values(message_id: int, row: dict) -> Message:
     values = {c.name: None for c in messages.columns}
     values.update(row)
     values["id"] = message_id
-    return message_from_row(_Mapped(values))
-
-
-class _Mapped:
-    __slots__ = ("_mapping",)
-
-    def __init__(self, mapping: dict):
-        self._mapping = mapping
+    return message_from_row(Mapped(values))
 
 
 async def existing_references(conn: AsyncConnection, account_id: int, references: Sequence[str]) -> set[str]:

@@ -10,6 +10,15 @@ COUNTER_COLUMNS = {s.value: f"n_{s.value}" for s in MessageStatus}
 ALT_COUNTER_COLUMNS = {s.value: f"n_alt_{s.value}" for s in MessageStatus}
 
 
+class Mapped:
+    """A dict where the conversions below expect a row (they read `row._mapping`)."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping: dict):
+        self._mapping = mapping
+
+
 def message_from_row(row) -> Message:
     m = row._mapping
     return Message(

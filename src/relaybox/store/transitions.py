@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relaybox.domain.callbacks import status_callback
@@ -23,11 +23,12 @@ from relaybox.domain.models import Message
 from relaybox.domain.rcs import fallback_due
 from relaybox.domain.status import FINAL, Channel, MessageStatus, can_transition, refundable
 from relaybox.store import accounts as accounts_store
+from relaybox.store.bulk import select_rows, to_driver
 from relaybox.store.db import driver
 from relaybox.store.fallbacks import send_fallbacks
 from relaybox.store.messages import chunks
 from relaybox.store.outbox import enqueue
-from relaybox.store.rows import ALT_COUNTER_COLUMNS, COUNTER_COLUMNS, message_from_row
+from relaybox.store.rows import ALT_COUNTER_COLUMNS, COUNTER_COLUMNS, Mapped, message_from_row
 from relaybox.store.tables import campaigns, messages
 
 #: Final statuses that come from the network: their time is the delivery-report time.
@@ -67,8 +68,8 @@ async def load_for_update(conn: AsyncConnection, ids: Sequence[int]) -> dict[int
             found[record["id"]] = message_from_row(AsRow(record))
         return found
     for part in chunks(sorted(set(ids))):
-        for row in await conn.execute(select(messages).where(messages.c.id.in_(part))):
-            found[row.id] = message_from_row(row)
+        for values in await select_rows(conn, messages, f"id IN ({', '.join('?' for _ in part)})", part):
+            found[values["id"]] = message_from_row(Mapped(values))
     return found
 
 
@@ -94,32 +95,41 @@ _BULK_UPDATE = """
 """
 
 
-async def _update_messages(conn: AsyncConnection, rows: list[dict]) -> None:
-    if conn.dialect.name == "postgresql":
-        # One statement instead of an executemany of one per message: a batch of
-        # 1,000 costs one round trip and one plan, not 1,000 Bind/Execute pairs.
-        await (await driver(conn)).execute(
-            _BULK_UPDATE,
-            [r["b_id"] for r in rows],
-            [r["b_status"] for r in rows],
-            [r["b_sent_at"] for r in rows],
-            [r["b_delivered_at"] for r in rows],
-            [r["b_operator_id"] for r in rows],
-            [r["b_connector"] for r in rows],
-        )
+#: The columns a status change may set besides `status`, in `_update_messages`' row order.
+_MUTABLE = ("sent_at", "delivered_at", "operator_id", "connector")
+
+
+async def _update_messages(conn: AsyncConnection, rows: list[dict], before: dict[int, tuple]) -> None:
+    """Write the changed messages; `before[id]`: their `_MUTABLE` values as loaded."""
+    if conn.dialect.name == "sqlite":
+        await _update_messages_sqlite(conn, rows, before)
         return
-    await conn.execute(
-        update(messages)
-        .where(messages.c.id == bindparam("b_id"))
-        .values(
-            status=bindparam("b_status"),
-            sent_at=bindparam("b_sent_at"),
-            delivered_at=bindparam("b_delivered_at"),
-            operator_id=bindparam("b_operator_id"),
-            connector=bindparam("b_connector"),
-        ),
-        rows,
+    # PostgreSQL: one statement instead of an executemany of one per message: a batch of
+    # 1,000 costs one round trip and one plan, not 1,000 Bind/Execute pairs.
+    await (await driver(conn)).execute(
+        _BULK_UPDATE,
+        [r["b_id"] for r in rows],
+        [r["b_status"] for r in rows],
+        [r["b_sent_at"] for r in rows],
+        [r["b_delivered_at"] for r in rows],
+        [r["b_operator_id"] for r in rows],
+        [r["b_connector"] for r in rows],
     )
+
+
+async def _update_messages_sqlite(conn: AsyncConnection, rows: list[dict], before: dict[int, tuple]) -> None:
+    """SQLite rewrites the entries of every index on a column an UPDATE sets, changed or not
+    (three times the work for a status change that sets five columns, measured): so each
+    message sets `status` and only those of `_MUTABLE` that changed, one executemany per shape.
+    """
+    shapes: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
+    for row in rows:
+        changed = tuple(col for col, was in zip(_MUTABLE, before[row["b_id"]]) if row[f"b_{col}"] != was)
+        values = [to_driver(messages.c[col], conn.dialect, row[f"b_{col}"]) for col in changed]
+        shapes[changed].append((row["b_status"], *values, row["b_id"]))
+    for changed, params in shapes.items():
+        sets = ", ".join(f"{col} = ?" for col in ("status", *changed))
+        await conn.exec_driver_sql(f"UPDATE messages SET {sets} WHERE id = ?", params)
 
 
 async def apply_changes(
@@ -130,6 +140,7 @@ async def apply_changes(
     current = loaded if loaded is not None else await load_for_update(conn, [c.message_id for c in changes])
     applied: list[Applied] = []
     updates: dict[int, dict] = {}
+    before: dict[int, tuple] = {}  # each changed message's _MUTABLE values as loaded
     deltas: dict[int, Counter] = defaultdict(Counter)
     refunds: Counter = Counter()
     callbacks: list[tuple[int, int, str, dict]] = []
@@ -144,6 +155,8 @@ async def apply_changes(
         channel = Channel(msg.type)
         if not can_transition(old, new, channel):
             continue
+        if msg.id not in before:
+            before[msg.id] = (msg.sent_at, msg.delivered_at, msg.operator_id, msg.connector)
         msg.status = new.value
         if new is MessageStatus.SENT or (new in _REPORTED and msg.sent_at is None and old is MessageStatus.SENDING):
             msg.sent_at = msg.sent_at or change.at
@@ -181,7 +194,7 @@ async def apply_changes(
     if not applied:
         return []
 
-    await _update_messages(conn, sorted(updates.values(), key=lambda r: r["b_id"]))
+    await _update_messages(conn, sorted(updates.values(), key=lambda r: r["b_id"]), before)
     await accounts_store.refund(conn, dict(refunds))
     # after the refunds: the fallback is paid from a balance that has the RCS price back
     for fallback in await send_fallbacks(conn, undelivered_rcs, now):

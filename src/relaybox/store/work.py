@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from relaybox.domain.models import Message
 from relaybox.domain.status import MessageStatus
 from relaybox.store.messages import chunks
-from relaybox.store.rows import message_from_row
+from relaybox.store.bulk import select_rows, to_driver
+from relaybox.store.rows import Mapped, message_from_row
 from relaybox.store.tables import DUE_SQL, PENDING_SQL, messages
 from relaybox.store.db import driver
-from relaybox.store.transitions import AsRow, StatusChange, apply_changes, load_for_update
+from relaybox.store.transitions import AsRow, StatusChange, apply_changes
 
 
 #: Due messages, oldest first, skipping those another worker is claiming (the `ix_messages_due` partial index).
@@ -34,14 +35,10 @@ async def claim_due(conn: AsyncConnection, now: datetime, limit: int, claimer: s
         # asyncpg directly: the dispatcher's hottest query (see db.driver)
         records = await (await driver(conn)).fetch(_CLAIM, now, limit)
         loaded = {r["id"]: message_from_row(AsRow(r)) for r in records}
-    else:
-        query = (
-            select(messages)
-            .where(text(DUE_SQL), messages.c.due_at <= now)
-            .order_by(messages.c.due_at)
-            .limit(limit)
-        )
-        loaded = {row.id: message_from_row(row) for row in await conn.execute(query)}
+    else:  # the same query as driver SQL (store/bulk.py: select_rows)
+        rows = await select_rows(conn, messages, f"{DUE_SQL} AND due_at <= ? ORDER BY due_at LIMIT ?",
+                                 (to_driver(messages.c.due_at, conn.dialect, now), limit))
+        loaded = {values["id"]: message_from_row(Mapped(values)) for values in rows}
     if not loaded:
         return []
     changes = [StatusChange(i, MessageStatus.SENDING, now, connector=claimer) for i in loaded]
@@ -113,15 +110,17 @@ _LOCK_BY_OPERATOR = (
 async def lock_by_operator_ids(conn: AsyncConnection, connector: str, operator_ids: Sequence[str]) -> dict[str, Message]:
     """The messages a connector's reports are about, by operator id, loaded for `apply_changes`.
 
-    On PostgreSQL one query finds and locks them (in id order); elsewhere it is
-    `resolve_operator_ids` then `load_for_update`.
+    One query finds (and on PostgreSQL locks) them, in id order.
     """
     if conn.dialect.name == "postgresql":
         records = await (await driver(conn)).fetch(_LOCK_BY_OPERATOR, connector, list(operator_ids))
         return {r["operator_id"]: message_from_row(AsRow(r)) for r in records}
-    owners = await resolve_operator_ids(conn, connector, operator_ids)
-    loaded = await load_for_update(conn, list(owners.values()))
-    return {op: loaded[i] for op, i in owners.items() if i in loaded}
+    found: dict[str, Message] = {}
+    for part in chunks(list(operator_ids)):
+        where = f"connector = ? AND operator_id IN ({', '.join('?' for _ in part)}) ORDER BY id"
+        for values in await select_rows(conn, messages, where, (connector, *part)):
+            found[values["operator_id"]] = message_from_row(Mapped(values))
+    return found
 
 
 async def expire_due(conn: AsyncConnection, now: datetime, limit: int) -> int:
