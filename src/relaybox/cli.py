@@ -124,7 +124,7 @@ def worker(
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def run() -> None:
-        platform = await open_platform(settings)
+        platform = await open_platform(settings, engine_only=True)
         engine = build_engine(platform)
         engine.idle_poll = WORKER_IDLE_POLL  # no API in this process to wake it
         stop = asyncio.Event()

@@ -123,3 +123,39 @@ async def test_the_wal_is_copied_back_without_a_commit_doing_it(db, tmp_path):
     while path.stat().st_size < 500 * 2000 and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.1)
     assert path.stat().st_size > 500 * 2000
+
+
+async def test_inline_transactions_run_on_the_loop_and_wait_for_the_lock_without_blocking_it(tmp_path):
+    """The engine's mode (inline_transactions): the transaction runs on the event loop's thread;
+    while another connection holds the write lock, the loop goes on with other work."""
+    import threading
+
+    db = Database(f"sqlite:///{tmp_path / 'inline.db'}", pool_size=1, inline_transactions=True)
+    try:
+        async with db.write() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        other = sqlite3.connect(tmp_path / "inline.db", isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        threads = []
+
+        async def work(conn):
+            threads.append(threading.get_ident())
+            await conn.execute(text("INSERT INTO t (v) VALUES ('mine')"))
+            return (await conn.execute(text("SELECT count(*) FROM t"))).scalar()
+
+        write = asyncio.ensure_future(db.transact(work))
+        ticks = 0
+        for _ in range(20):  # the loop keeps running while the write waits for the lock
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not write.done()
+        other.execute("ROLLBACK")
+        other.close()
+        assert await asyncio.wait_for(write, 5) == 1
+        assert threads == [threading.get_ident()]
+        async with db.write() as conn:  # the lane's own thread takes the connection back
+            await conn.execute(text("INSERT INTO t (v) VALUES ('block')"))
+        async with db.read() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 2
+    finally:
+        await db.dispose()

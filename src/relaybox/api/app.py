@@ -36,9 +36,13 @@ from relaybox.store.pricing import load_price_book, seed_price_list
 log = logging.getLogger("relaybox")
 
 
-async def open_platform(settings: Settings, *, migrate: bool = True) -> Platform:
-    """Connect to the store, migrate it, seed the price list, and load the price book."""
-    db = Database(settings.database_url)
+async def open_platform(settings: Settings, *, migrate: bool = True, engine_only: bool = False) -> Platform:
+    """Connect to the store, migrate it, seed the price list, and load the price book.
+
+    `engine_only`: for a process that runs the engine and no API (`relaybox worker`, the engine
+    child of `serve`): its SQLite transactions run on the event loop's thread (store/db.py).
+    """
+    db = Database(settings.database_url, inline_transactions=engine_only)
     if migrate:
         async with exclusive(db):  # several processes may start at once
             await upgrade(db)

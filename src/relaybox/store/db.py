@@ -69,11 +69,14 @@ def retryable(exc: BaseException) -> bool:
 class Database:
     """The store's connections: `write()` for transactions that change data, `read()` for queries."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, inline_transactions: bool = False) -> None:
+        """`inline_transactions`: on SQLite, `transact` runs on the calling (event loop's) thread
+        (sqlite_lanes.LanePool.inline): for the engine's process, not for an API's."""
         self.url = async_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         if self.is_sqlite:
-            self._lane_writer = LanePool(sync_engine(self.url, immediate=True), 1, "relaybox-writer")
+            self._lane_writer = LanePool(sync_engine(self.url, immediate=True), 1, "relaybox-writer",
+                                         inline=inline_transactions)
             self._lane_readers = LanePool(
                 sync_engine(self.url, immediate=False), pool_size, "relaybox-reader", commit=False
             )
@@ -118,15 +121,20 @@ class Database:
         async with self._writer.connect() as conn:
             yield conn
 
-    async def transact(self, work: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 6) -> T:
+    async def transact(
+        self, work: Callable[[AsyncConnection], Awaitable[T]], *, attempts: int = 6, inline: bool | None = None
+    ) -> T:
         """`work(conn)` in a `write()` transaction, run again if the database aborted it as a
         deadlock victim or a serialization failure (possible with several workers on PostgreSQL).
 
         On SQLite the whole of `work` runs on the writer's thread, BEGIN to
         COMMIT in one hand-off, so it may await only its own statements.
+        `inline` (SQLite): run it on the event loop's thread instead, for a
+        short transaction that must hold the write lock as briefly as can be
+        (None: as the Database was made, see `inline_transactions`).
         """
         if self.is_sqlite:
-            return await self._lane_writer.run(work)  # type: ignore[arg-type]
+            return await self._lane_writer.run(work, inline=inline)  # type: ignore[arg-type]
         for attempt in range(attempts):
             try:
                 async with self.write() as conn:

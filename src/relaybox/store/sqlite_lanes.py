@@ -71,6 +71,17 @@ FALLBACK_CHECKPOINT_PAGES = 20_000  # 80 MB of WAL with 4 KiB pages
 CHECKPOINT_EVERY = 0.5  # seconds
 
 
+def _try_begin_immediate(dbapi_connection: sqlite3.Connection, deadline: float) -> bool:
+    """BEGIN IMMEDIATE if the write lock is free; False if another connection holds it."""
+    try:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+        return True
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) or time.monotonic() > deadline:
+            raise
+        return False
+
+
 def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
     """BEGIN IMMEDIATE, polling for the write lock every fraction of a millisecond.
 
@@ -83,15 +94,16 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
     """
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     pause = 0.0001
-    while True:
-        try:
-            dbapi_connection.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
+    while not _try_begin_immediate(dbapi_connection, deadline):
         time.sleep(pause)
         pause = min(pause * 1.5, 0.0005)
+
+
+async def _begin_immediate_async(dbapi_connection: sqlite3.Connection) -> None:
+    """`_begin_immediate` for the event loop's thread: it waits for the lock without blocking the loop."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while not _try_begin_immediate(dbapi_connection, deadline):
+        await asyncio.sleep(0.0005)
 
 
 class _Connection(sqlite3.Connection):
@@ -129,7 +141,9 @@ def sync_engine(url: str, *, immediate: bool) -> Engine:
     @event.listens_for(engine, "begin")
     def on_begin(conn):  # pragma: no cover
         if immediate:
-            _begin_immediate(conn.connection.driver_connection)
+            dbapi_connection = conn.connection.driver_connection
+            if not dbapi_connection.in_transaction:  # else Lane.run_here took the lock already
+                _begin_immediate(dbapi_connection)
         else:
             conn.exec_driver_sql("BEGIN")
 
@@ -187,6 +201,25 @@ class Lane:
             raise
         self.finish(commit=True)
         return result
+
+    async def run_here(self, work: Callable[[LaneConnection], Coroutine[Any, Any, T]]) -> T:
+        """`run` on the calling thread (the event loop's) instead of the lane's (see LanePool.inline).
+
+        The write lock is waited for first, without blocking the loop; then the
+        transaction runs to its end in one go, `begin` adopting the open one.
+        """
+        lane_thread = self._thread_id
+        try:
+            dbapi_connection = self._open().connection.driver_connection  # the calling thread is the lane's now
+            try:
+                await _begin_immediate_async(dbapi_connection)
+            except BaseException:
+                if dbapi_connection.in_transaction:  # cancelled just as it took the lock
+                    dbapi_connection.execute("ROLLBACK")
+                raise
+            return self.run(work)
+        finally:
+            self._thread_id = lane_thread
 
     def close(self) -> None:
         def shut() -> None:
@@ -250,8 +283,12 @@ def _execute(conn: Connection, statement, parameters, execution_options):
 class LanePool:
     """A fixed set of lanes handed out one transaction at a time, first come first served."""
 
-    def __init__(self, engine: Engine, size: int, name: str, *, commit: bool = True) -> None:
+    def __init__(self, engine: Engine, size: int, name: str, *, commit: bool = True, inline: bool = False) -> None:
         self._engine = engine
+        #: `run` on the event loop's own thread: for a process whose loop has nothing that cannot
+        #: wait (the engine), so that a transaction, which holds SQLite's only write lock, never
+        #: waits for the GIL between its statements while the loop's thread runs Python.
+        self.inline = inline
         self._commit = commit  # False for readers: their transactions end with ROLLBACK
         self._lanes = [Lane(engine, f"{name}-{i}") for i in range(size)]
         self._free = list(reversed(self._lanes))
@@ -301,15 +338,18 @@ class LanePool:
         finally:
             self._release(lane)
 
-    async def run(self, work: Callable[[LaneConnection], Awaitable[T]]) -> T:
+    async def run(self, work: Callable[[LaneConnection], Awaitable[T]], *, inline: bool | None = None) -> T:
         """`work(conn)` as one transaction, BEGIN to COMMIT in one hand-off to a lane's thread.
 
         `work` may await only its statements: anything else (a sleep, another
         task, a network call) would need the event loop, which the lane's
-        thread does not run; `drive` refuses it.
+        thread does not run; `drive` refuses it.  `inline`: run it on the
+        calling thread instead (None: the pool's `inline`).
         """
         lane = await self._acquire()
         try:
+            if self.inline if inline is None else inline:
+                return await lane.run_here(work)
             return await lane.call(lane.run, work)
         finally:
             self._release(lane)
