@@ -159,3 +159,40 @@ async def test_inline_transactions_run_on_the_loop_and_wait_for_the_lock_without
             assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 2
     finally:
         await db.dispose()
+
+
+async def test_writers_of_two_databases_take_turns_through_the_gate(tmp_path):
+    """Two relaybox processes' writers (here: two Database objects on one file) wait on the write
+    gate, not on SQLite's lock; a writer cancelled while it waits leaves the gate free."""
+    url = f"sqlite:///{tmp_path / 'gate.db'}"
+    first, second = Database(url, pool_size=1), Database(url, pool_size=1, inline_transactions=True)
+    try:
+        async with first.write() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+
+        async def work(conn):
+            await conn.execute(text("INSERT INTO t (v) VALUES ('second')"))
+
+        async with first.write() as conn:
+            await conn.execute(text("INSERT INTO t (v) VALUES ('first')"))
+            waiting = asyncio.ensure_future(second.transact(work))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()
+        await asyncio.wait_for(waiting, 5)
+
+        async with first.write() as conn:
+            cancelled = asyncio.ensure_future(second.transact(work))
+            await asyncio.sleep(0.1)
+            cancelled.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await cancelled
+        await asyncio.sleep(0.1)  # the waiting thread takes the gate, then lets it go
+        async with first.write() as conn:
+            await conn.execute(text("INSERT INTO t (v) VALUES ('after')"))
+        await asyncio.wait_for(second.transact(work), 5)
+        async with first.read() as conn:
+            assert [r.v for r in await conn.execute(text("SELECT v FROM t ORDER BY id"))] == [
+                "first", "second", "after", "second"]
+    finally:
+        await first.dispose()
+        await second.dispose()

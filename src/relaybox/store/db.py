@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from relaybox.store.sqlite_lanes import Checkpointer, LanePool, sync_engine
+from relaybox.store.sqlite_lanes import Checkpointer, LanePool, WriteGate, sync_engine
 
 
 def async_url(url: str) -> str:
@@ -75,13 +75,14 @@ class Database:
         self.url = async_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         if self.is_sqlite:
+            path = make_url(self.url).database
+            on_disk = bool(path) and path != ":memory:"
             self._lane_writer = LanePool(sync_engine(self.url, immediate=True), 1, "relaybox-writer",
-                                         inline=inline_transactions)
+                                         inline=inline_transactions, gate=WriteGate(path) if on_disk else None)
             self._lane_readers = LanePool(
                 sync_engine(self.url, immediate=False), pool_size, "relaybox-reader", commit=False
             )
-            path = make_url(self.url).database
-            self._checkpointer = Checkpointer(path) if path and path != ":memory:" else None
+            self._checkpointer = Checkpointer(path) if on_disk else None
         else:
             self._writer = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
 
