@@ -196,3 +196,38 @@ async def test_writers_of_two_databases_take_turns_through_the_gate(tmp_path):
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_a_writer_cancelled_while_it_waits_leaves_the_connection_clean(tmp_path):
+    """A `write()` cancelled while its BEGIN waits for the lock: the lane's thread still begins,
+    and that transaction is ended before the lane serves anyone else (inline or not)."""
+    url = f"sqlite:///{tmp_path / 'cancel.db'}"
+    db = Database(url, pool_size=1, inline_transactions=True)
+    try:
+        async with db.write() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        other = sqlite3.connect(tmp_path / "cancel.db", isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+
+        async def block():
+            async with db.write() as conn:
+                await conn.execute(text("INSERT INTO t (v) VALUES ('never')"))
+
+        waiting = asyncio.ensure_future(block())
+        await asyncio.sleep(0.2)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        other.execute("COMMIT")
+        other.close()
+
+        async def work(conn):
+            await conn.execute(text("INSERT INTO t (v) VALUES ('inline')"))
+
+        await asyncio.wait_for(db.transact(work), 5)
+        async with db.write() as conn:
+            await conn.execute(text("INSERT INTO t (v) VALUES ('block')"))
+        async with db.read() as conn:
+            assert [r.v for r in await conn.execute(text("SELECT v FROM t ORDER BY id"))] == ["inline", "block"]
+    finally:
+        await db.dispose()

@@ -216,6 +216,7 @@ class Lane:
         self.conn: Connection | None = None
         self._gate = gate
         self._gate_held = False
+        self._last: asyncio.Future | None = None  # the latest `call` handed to the thread
 
     def _open(self) -> Connection:
         self._thread_id = threading.get_ident()
@@ -227,7 +228,14 @@ class Lane:
         """`fn(*args)` on the lane's thread (at once when already on it)."""
         if threading.get_ident() == self._thread_id:
             return fn(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(fn, *args))
+        self._last = asyncio.get_running_loop().run_in_executor(self._executor, partial(fn, *args))
+        return await self._last
+
+    async def settle(self) -> None:
+        """Wait until the lane's thread is done with what it was given: a caller that was
+        cancelled while it waited for a `call` leaves the thread still at it."""
+        if self._last is not None and not self._last.done():
+            await asyncio.wait([self._last])
 
     # -- transactions ---------------------------------------------------------
 
@@ -281,6 +289,7 @@ class Lane:
         The write lock is waited for first, without blocking the loop; then the
         transaction runs to its end in one go, `begin` adopting the open one.
         """
+        await self.settle()
         lane_thread = self._thread_id
         try:
             dbapi_connection = self._open().connection.driver_connection  # the calling thread is the lane's now
@@ -407,7 +416,13 @@ class LanePool:
         """
         lane = await self._acquire()
         try:
-            conn = await lane.call(lane.begin)
+            try:
+                conn = await lane.call(lane.begin)
+            except BaseException:
+                # Cancelled while the lane's thread waits for the lock: it goes on and begins. End
+                # that transaction there (its queue keeps the order) before the lane is handed on.
+                await asyncio.shield(lane.call(lane.finish, False))
+                raise
             try:
                 yield LaneConnection(lane, conn)
             except BaseException:
