@@ -93,14 +93,13 @@ class SingleSendQueue:
     async def _write(self, batch: list[PendingSend]) -> None:
         now = self.platform.clock()
         window = timedelta(seconds=self.platform.settings.duplicate_window_seconds)
-        # One transaction, run as a function (store/sqlite_lanes.py); on PostgreSQL it is run
-        # again if it lost a deadlock.
         db = self.platform.db
-        # the rows as the driver takes them, converted before the write lock is taken (store/bulk.py)
+        # SQLite: the rows converted for the driver before the write lock is taken (store/bulk.py),
+        # and the transaction run on the event loop's thread (inline): a few milliseconds that
+        # block the loop, instead of a transaction stretched 2-4 times by waiting for the GIL
+        # between its statements while it holds the write lock the engine's process needs too.
+        # PostgreSQL: run again if it lost a deadlock.
         converted = bulk.driver_rows(db.sql_dialect, tables.messages, [job.row for job in batch])
-        # On SQLite it runs on the event loop's thread (inline): a few milliseconds that block the
-        # loop, instead of a transaction stretched 2-4 times by waiting for the GIL between its
-        # statements while holding the write lock that the engine's process needs too.
         accepted, ids, refused = await db.transact(
             lambda conn: self._decide(conn, batch, now, window, converted), inline=True
         )

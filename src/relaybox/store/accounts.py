@@ -115,9 +115,7 @@ async def spendable(conn: AsyncConnection, account_ids: list[int]) -> dict[int, 
                                           tuple(account_ids))
         return {r[0]: r[1] + r[2] for r in rows}
     query = select(accounts.c.id, accounts.c.balance, accounts.c.credit).where(accounts.c.id.in_(account_ids))
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return {r.id: r.balance + r.credit for r in await conn.execute(query)}
+    return {r.id: r.balance + r.credit for r in await conn.execute(query.with_for_update())}
 
 
 async def charge(conn: AsyncConnection, totals: dict[int, int]) -> None:

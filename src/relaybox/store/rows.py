@@ -11,7 +11,8 @@ ALT_COUNTER_COLUMNS = {s.value: f"n_alt_{s.value}" for s in MessageStatus}
 
 
 class Mapped:
-    """A dict where the conversions below expect a row (they read `row._mapping`)."""
+    """A dict (or an asyncpg record) where the conversions below expect a SQLAlchemy row
+    (they read `row._mapping`)."""
 
     __slots__ = ("_mapping",)
 

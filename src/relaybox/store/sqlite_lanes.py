@@ -73,38 +73,46 @@ FALLBACK_CHECKPOINT_PAGES = 20_000  # 80 MB of WAL with 4 KiB pages
 CHECKPOINT_EVERY = 0.5  # seconds
 
 
-def _try_begin_immediate(dbapi_connection: sqlite3.Connection, deadline: float) -> bool:
+def _poll(attempt: Callable[[], bool], what: str) -> None:
+    """Call `attempt` until it succeeds, every 0.05 ms growing to every 0.5 ms, for up to
+    SQLite's busy timeout; then "database is locked"."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.00005
+    while not attempt():
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(f"database is locked (waited for {what})")
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.0005)
+
+
+def _try_begin_immediate(dbapi_connection: sqlite3.Connection) -> bool:
     """BEGIN IMMEDIATE if the write lock is free; False if another connection holds it."""
     try:
         dbapi_connection.execute("BEGIN IMMEDIATE")
         return True
     except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc) or time.monotonic() > deadline:
+        if "locked" not in str(exc):
             raise
         return False
 
 
 def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE, polling for the write lock every fraction of a millisecond.
+    """BEGIN IMMEDIATE, trying again every fraction of a millisecond while the lock is taken.
 
-    SQLite's own busy handler sleeps 1, 2, 5, 10, … up to 100 ms between
-    tries, so a writer that finds the lock taken by another process (the
-    engine of `relaybox serve` runs in a child) waits on average far longer
-    than the lock is held: at a few hundred transactions a second that was a
-    third of the API's throughput and most of its tail latency.  Polling at
-    ~0.25 ms keeps the wait close to the holder's transaction time.
+    relaybox's own writers have queued on the `WriteGate` before they get here,
+    so this waits only for writers that are not relaybox (the `sqlite3`
+    shell).  Not SQLite's busy handler: it sleeps 1, 2, 5, 10, … up to 100 ms
+    between tries, far longer than a lock is usually held.
     """
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    pause = 0.0001
-    while not _try_begin_immediate(dbapi_connection, deadline):
-        time.sleep(pause)
-        pause = min(pause * 1.5, 0.0005)
+    _poll(lambda: _try_begin_immediate(dbapi_connection), "the write lock")
 
 
 async def _begin_immediate_async(dbapi_connection: sqlite3.Connection) -> None:
     """`_begin_immediate` for the event loop's thread: it waits for the lock without blocking the loop."""
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    while not _try_begin_immediate(dbapi_connection, deadline):
+    while not _try_begin_immediate(dbapi_connection):
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("database is locked (waited for the write lock)")
         await asyncio.sleep(0.0005)
 
 
@@ -178,13 +186,7 @@ class WriteGate:
 
     def acquire(self) -> None:
         """Wait for the gate (as long as SQLite's busy timeout, then "database is locked")."""
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-        pause = 0.00005
-        while not self._try():
-            if time.monotonic() > deadline:
-                raise sqlite3.OperationalError("database is locked (waited for relaybox's write gate)")
-            time.sleep(pause)
-            pause = min(pause * 1.5, 0.0005)
+        _poll(self._try, "relaybox's write gate")
 
     async def acquire_async(self) -> None:
         """`acquire` without blocking the event loop (a thread waits, if anything must)."""

@@ -65,21 +65,12 @@ async def load_for_update(conn: AsyncConnection, ids: Sequence[int]) -> dict[int
         # one array parameter, no IN list of hundreds; asyncpg records (see db.driver)
         records = await (await driver(conn)).fetch(_LOCK_MESSAGES, sorted(set(ids)))
         for record in records:
-            found[record["id"]] = message_from_row(AsRow(record))
+            found[record["id"]] = message_from_row(Mapped(record))
         return found
     for part in chunks(sorted(set(ids))):
         for values in await select_rows(conn, messages, f"id IN ({', '.join('?' for _ in part)})", part):
             found[values["id"]] = message_from_row(Mapped(values))
     return found
-
-
-class AsRow:
-    """An asyncpg record where message_from_row expects a SQLAlchemy row."""
-
-    __slots__ = ("_mapping",)
-
-    def __init__(self, record):
-        self._mapping = record
 
 
 _LOCK_MESSAGES = "SELECT * FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"
@@ -156,7 +147,7 @@ async def apply_changes(
         if not can_transition(old, new, channel):
             continue
         if msg.id not in before:
-            before[msg.id] = (msg.sent_at, msg.delivered_at, msg.operator_id, msg.connector)
+            before[msg.id] = tuple(getattr(msg, col) for col in _MUTABLE)
         msg.status = new.value
         if new is MessageStatus.SENT or (new in _REPORTED and msg.sent_at is None and old is MessageStatus.SENDING):
             msg.sent_at = msg.sent_at or change.at

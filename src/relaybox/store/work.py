@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import String, any_, bindparam, or_, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relaybox.domain.models import Message
@@ -16,7 +15,7 @@ from relaybox.store.bulk import select_rows, to_driver
 from relaybox.store.rows import Mapped, message_from_row
 from relaybox.store.tables import DUE_SQL, PENDING_SQL, messages
 from relaybox.store.db import driver
-from relaybox.store.transitions import AsRow, StatusChange, apply_changes
+from relaybox.store.transitions import StatusChange, apply_changes
 
 
 #: Due messages, oldest first, skipping those another worker is claiming (the `ix_messages_due` partial index).
@@ -34,7 +33,7 @@ async def claim_due(conn: AsyncConnection, now: datetime, limit: int, claimer: s
     if conn.dialect.name == "postgresql":
         # asyncpg directly: the dispatcher's hottest query (see db.driver)
         records = await (await driver(conn)).fetch(_CLAIM, now, limit)
-        loaded = {r["id"]: message_from_row(AsRow(r)) for r in records}
+        loaded = {r["id"]: message_from_row(Mapped(r)) for r in records}
     else:  # the same query as driver SQL (store/bulk.py: select_rows)
         rows = await select_rows(conn, messages, f"{DUE_SQL} AND due_at <= ? ORDER BY due_at LIMIT ?",
                                  (to_driver(messages.c.due_at, conn.dialect, now), limit))
@@ -82,26 +81,6 @@ async def take_over(conn: AsyncConnection, dead: Collection[str | None], claimer
     return sorted((message_from_row(r) for r in rows), key=lambda m: m.id)
 
 
-async def resolve_operator_ids(conn: AsyncConnection, connector: str, operator_ids: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    if conn.dialect.name == "postgresql":  # one array parameter instead of IN lists
-        rows = await conn.execute(
-            select(messages.c.operator_id, messages.c.id).where(
-                messages.c.connector == connector,
-                messages.c.operator_id == any_(bindparam(None, list(operator_ids), type_=ARRAY(String))),
-            )
-        )
-        return {r.operator_id: r.id for r in rows}
-    for part in chunks(list(operator_ids)):
-        rows = await conn.execute(
-            select(messages.c.operator_id, messages.c.id).where(
-                messages.c.connector == connector, messages.c.operator_id.in_(part)
-            )
-        )
-        found.update({r.operator_id: r.id for r in rows})
-    return found
-
-
 _LOCK_BY_OPERATOR = (
     "SELECT * FROM messages WHERE connector = $1 AND operator_id = ANY($2::varchar[]) ORDER BY id FOR UPDATE"
 )
@@ -114,7 +93,7 @@ async def lock_by_operator_ids(conn: AsyncConnection, connector: str, operator_i
     """
     if conn.dialect.name == "postgresql":
         records = await (await driver(conn)).fetch(_LOCK_BY_OPERATOR, connector, list(operator_ids))
-        return {r["operator_id"]: message_from_row(AsRow(r)) for r in records}
+        return {r["operator_id"]: message_from_row(Mapped(r)) for r in records}
     found: dict[str, Message] = {}
     for part in chunks(list(operator_ids)):
         where = f"connector = ? AND operator_id IN ({', '.join('?' for _ in part)}) ORDER BY id"
