@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from relaybox.connectors.simulator import SimulatorConnector
 from relaybox.domain.models import Caller
 from relaybox.domain.status import MessageStatus
 from relaybox.domain.timefmt import utcnow
-from relaybox.engine import Engine
+from relaybox.engine import Engine, runner
 from relaybox.services import campaigns as campaign_service
 from relaybox.services import queries, sending
 from relaybox.services.recipients import Recipient
@@ -153,3 +154,42 @@ async def test_late_and_duplicate_receipts_never_move_backwards(platform):
         n_pending = (await conn.execute(select(campaigns.c.n_pending).where(campaigns.c.id == campaign.id))).scalar()
         total = (await conn.execute(select(func.count()).select_from(messages))).scalar()
     assert n_pending == 0 and total == 1
+
+
+class OvertakingSimulator(SimulatorConnector):
+    """Answers a submit only after the engine tried (and failed) to apply its delivery reports."""
+
+    tried: asyncio.Event | None = None
+
+    async def submit(self, batch):
+        results = await super().submit(batch)
+        await self.tried.wait()  # the intake looked before the result is recorded
+        return results
+
+
+async def test_a_report_that_overtook_its_result_is_applied_once_the_result_is_recorded(platform, monkeypatch):
+    # With the periodic retry an hour away, only the recorded result can release the report.
+    monkeypatch.setattr(runner, "ORPHAN_RETRY", 3600.0)
+    account_id, _ = await make_account(platform)
+    outcome = await sending.send(platform, Caller(account_id, False), recipients(DELIVERED), sending.SendOptions())
+    connector = OvertakingSimulator(speed=0)
+    connector.tried = asyncio.Event()
+    engine = Engine(platform, connector)
+    apply_receipts = engine.apply_receipts
+
+    async def observed(receipts, via=None):
+        unmatched = await apply_receipts(receipts, via)
+        if unmatched:
+            connector.tried.set()
+        return unmatched
+
+    engine.apply_receipts = observed
+    await engine.start()
+    try:
+        async def delivered():
+            return (await statuses(platform, outcome.campaign.id))[DELIVERED] == "delivered"
+
+        await wait_until(delivered)
+    finally:
+        await engine.stop()
+    assert connector.tried.is_set()  # the report did overtake the result

@@ -13,6 +13,7 @@ from relaybox.connectors.routing import Router
 from relaybox.domain.models import Message
 from relaybox.domain.status import MessageStatus
 from relaybox.engine import connector_status
+from relaybox.engine.overtaken import OvertakenReports
 from relaybox.engine.webhooks import WebhookSender
 from relaybox.services.platform import Platform
 from relaybox.store import fingerprints
@@ -71,6 +72,7 @@ class Engine:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
     _submits: set[asyncio.Task] = field(default_factory=set)
+    _overtaken: dict[str, OvertakenReports] = field(default_factory=dict)  # by connector name
 
     async def start(self) -> None:
         if self.router is None:
@@ -253,12 +255,15 @@ class Engine:
             for r in results
         ]
         await self.platform.db.transact(lambda conn: apply_changes(conn, changes, now))
+        overtaken = self._overtaken.get(connector_name or self.connector.name)
+        if overtaken is not None:
+            overtaken.results_recorded(r.operator_id for r in results if r.accepted)
 
     # -- receipts -------------------------------------------------------------
 
     async def _receipt_loop(self, connector: Connector | None = None) -> None:
         connector = connector or self.connector
-        orphans: list[tuple[float, Report]] = []
+        overtaken = self._overtaken.setdefault(connector.name, OvertakenReports(ORPHAN_RETRY, ORPHAN_PATIENCE))
         loop = asyncio.get_running_loop()
         # The connector's receipts() call is kept across turns, never cancelled half-way
         # (a shared simulator's would lose the reports it had just taken, for a lease).
@@ -267,20 +272,30 @@ class Engine:
             while True:
                 if pending is None:
                     pending = asyncio.ensure_future(connector.receipts())
-                # With orphans, try them again after ORPHAN_RETRY even if nothing new comes.
-                # (Not sooner, e.g. on each recorded result: at full speed reports routinely
-                # overtake results, and fewer, larger batches apply faster than many small ones.)
-                await asyncio.wait({pending}, timeout=ORPHAN_RETRY if orphans else None)
+                # Reports that overtook their submit result are tried again as soon as this engine
+                # records that result, else after ORPHAN_RETRY (engine/overtaken.py).
+                matched = asyncio.ensure_future(overtaken.matched.wait()) if len(overtaken) else None
+                try:
+                    await asyncio.wait(
+                        {pending} | ({matched} if matched else set()),
+                        timeout=overtaken.wait_time(loop.time()),
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                finally:
+                    if matched is not None:
+                        matched.cancel()
                 fresh: list[Report] = []
                 if pending.done():
                     fresh, pending = pending.result(), None
                 now = loop.time()
-                retry = [r for deadline, r in orphans if deadline > now]
-                if len(retry) < len(orphans):
-                    log.warning("%d receipts for unknown operator ids dropped", len(orphans) - len(retry))
-                deadlines = {id(r): d for d, r in orphans}
-                unmatched = await self.apply_receipts(retry + fresh, connector)
-                orphans = [(deadlines.get(id(r), now + ORPHAN_PATIENCE), r) for r in unmatched]
+                retry, dropped = overtaken.take(now)
+                if dropped:
+                    log.warning("%d receipts for unknown operator ids dropped", dropped)
+                deadlines = {id(r): d for d, r in retry}
+                batch = [r for _, r in retry] + fresh
+                overtaken.trying(batch)
+                unmatched = await self.apply_receipts(batch, connector)
+                overtaken.keep(((deadlines.get(id(r)), r) for r in unmatched), loop.time())
                 if 0 < len(fresh) < self.batch_size:
                     # As the dispatcher does after a partial claim (GATHER): a network that
                     # reports one message at a time would otherwise get one transaction each.
