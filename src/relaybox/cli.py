@@ -114,7 +114,7 @@ def worker(
     import signal
 
     from relaybox.api.app import build_engine, open_platform
-    from relaybox.engine import engine_process
+    from relaybox.engine import engine_process, gc_tuning
 
     settings = settings_from(
         database_url=database_url, sim_speed=sim_speed, sim_profile=sim_profile, sim_network=sim_network,
@@ -132,6 +132,7 @@ def worker(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await engine.start()
+        gc_tuning.tune_for_batches()  # after start: what is alive now is kept out of the collector's way
         print(f"relaybox worker {engine.lease.tag} running (pid {os.getpid()})", flush=True)
         watch = asyncio.create_task(engine_process.exit_with_parent(stop))  # when started by `serve`
         try:
