@@ -417,13 +417,17 @@ class LanePool:
         Each statement is one hand-off to the lane's thread.
         """
         lane = await self._acquire()
+        handed_on = False
         try:
             try:
                 conn = await lane.call(lane.begin)
             except BaseException:
                 # Cancelled while the lane's thread waits for the lock: it goes on and begins. End
-                # that transaction there (its queue keeps the order) before the lane is handed on.
-                await asyncio.shield(lane.call(lane.finish, False))
+                # that transaction there (its queue keeps the order), and hand the lane on only
+                # then; the cancelled caller does not wait for it (the lock may be held for long).
+                ending = asyncio.ensure_future(lane.call(lane.finish, False))
+                ending.add_done_callback(lambda done: (done.cancelled() or done.exception(), self._release(lane)))
+                handed_on = True
                 raise
             try:
                 yield LaneConnection(lane, conn)
@@ -432,7 +436,8 @@ class LanePool:
                 raise
             await lane.call(lane.finish, self._commit)
         finally:
-            self._release(lane)
+            if not handed_on:
+                self._release(lane)
 
     async def run(self, work: Callable[[LaneConnection], Awaitable[T]], *, inline: bool | None = None) -> T:
         """`work(conn)` as one transaction, BEGIN to COMMIT in one hand-off to a lane's thread.
