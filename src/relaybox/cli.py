@@ -83,7 +83,7 @@ def serve(
     settings = settings_from(**overrides)
     check_config(settings.config)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+        uvicorn.run(create_app(settings, tune_gc=True), host=settings.host, port=settings.port, log_level=settings.log_level,
                     access_log=False)
         return
     # Worker processes build their own app from the environment: hand the flags down through it.
@@ -114,7 +114,8 @@ def worker(
     import signal
 
     from relaybox.api.app import build_engine, open_platform
-    from relaybox.engine import engine_process, gc_tuning
+    from relaybox import gc_tuning
+    from relaybox.engine import engine_process
 
     settings = settings_from(
         database_url=database_url, sim_speed=sim_speed, sim_profile=sim_profile, sim_network=sim_network,
@@ -234,7 +235,7 @@ def demo(
             await platform.db.dispose()
 
     asyncio.run(prepare())
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=settings.port, log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, tune_gc=True), host=host, port=settings.port, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://{host}:{settings.port}"

@@ -1,10 +1,10 @@
-"""The engine's collector settings: startup objects frozen, young generation collected less often."""
+"""The processes' collector settings: startup objects frozen, young generation collected less often."""
 
 from __future__ import annotations
 
 import gc
 
-from relaybox.engine.gc_tuning import YOUNG_THRESHOLD, tune_for_batches
+from relaybox.gc_tuning import YOUNG_THRESHOLD, tune_for_batches
 
 
 def test_tuning_freezes_what_is_alive_and_raises_the_young_threshold():

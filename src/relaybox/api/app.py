@@ -24,6 +24,7 @@ from relaybox.connectors import config as connectors_config
 from relaybox.connectors.routing import build_router
 from relaybox.connectors.shared_simulator import SharedSimulatorConnector
 from relaybox.connectors.simulator import SimulatorConnector
+from relaybox import gc_tuning
 from relaybox.engine import Engine, engine_process
 from relaybox.errors import LegacyCode, RelayboxError, ValidationFailed
 from relaybox.services.auth import Authenticator, jwt_secret
@@ -71,7 +72,9 @@ def error_response(request: Request, exc: RelayboxError):
     return json_response(body, status)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> FastAPI:
+    """`tune_gc`: the app is its process's whole work (`relaybox serve`, `demo`): tune the
+    garbage collector for it once it has started (gc_tuning.py); not in a test process."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -89,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # started once the store is migrated, so that the child finds it ready
         child = engine_process.start(settings) if settings.engine and settings.engine_process else None
         app.state.ready = True
+        if tune_gc:
+            gc_tuning.tune_for_batches()  # once started: what is alive now is kept out of the collector's way
         try:
             yield
         finally:
@@ -151,7 +156,7 @@ def _fastapi(**kwargs) -> FastAPI:
 
 def create_app_from_env() -> FastAPI:
     """`create_app` with settings from the environment: the factory of `serve --workers N`'s processes."""
-    return create_app(Settings())
+    return create_app(Settings(), tune_gc=True)
 
 
 def _include_legacy(app: FastAPI) -> None:
