@@ -100,7 +100,7 @@ def worker(
     sim_speed: SpeedOpt = None,
     sim_profile: ProfileOpt = None,
     sim_network: NetworkOpt = None,
-    concurrency: Annotated[Optional[int], typer.Option("--concurrency", envvar="RELAYBOX_ENGINE_CONCURRENCY", min=1, help="Submit batches in flight with the connector at once [env: RELAYBOX_ENGINE_CONCURRENCY]", show_default="8")] = None,
+    concurrency: Annotated[Optional[int], typer.Option("--concurrency", envvar="RELAYBOX_ENGINE_CONCURRENCY", min=1, help="Submit batches in flight with each connector at once [env: RELAYBOX_ENGINE_CONCURRENCY]", show_default="8")] = None,
     log_level: LogLevelOpt = "warning",
     config: ConfigOpt = None,
 ) -> None:

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
         description="where the simulated network keeps its state: this process's memory, or the database "
         "(one network shared by every worker process, surviving their crashes: connectors/shared_simulator.py)",
     )
-    engine_concurrency: int = Field(8, ge=1, description="submit batches a worker has with the connector at once")
+    engine_concurrency: int = Field(8, ge=1, description="submit batches a worker has with each connector at once")
     engine: bool = Field(True, description="run the delivery engine with the API")
     engine_process: bool = Field(
         False,

@@ -193,3 +193,22 @@ async def test_a_report_that_overtook_its_result_is_applied_once_the_result_is_r
     finally:
         await engine.stop()
     assert connector.tried.is_set()  # the report did overtake the result
+
+
+async def test_released_claims_go_back_to_the_queue_with_their_counters(platform):
+    account_id, _ = await make_account(platform)
+    caller = Caller(account_id, False)
+    outcome = await sending.send(platform, caller, recipients(DELIVERED, UNDELIVERED), sending.SendOptions())
+    now = utcnow()
+    async with platform.db.write() as conn:
+        claimed = await work.claim_due(conn, now, 10, "worker:1")
+    later = now + timedelta(seconds=5)
+    async with platform.db.write() as conn:
+        assert await work.release_claims(conn, claimed, "worker:2", later) == 0  # not its claim
+        assert await work.release_claims(conn, claimed, "worker:1", later) == 2
+    campaign = await queries.get_campaign(platform, caller, outcome.campaign.id)
+    assert campaign.counts["accepted"] == 2 and campaign.counts["sending"] == 0
+    async with platform.db.write() as conn:
+        assert await work.claim_due(conn, now + timedelta(seconds=1), 10) == []  # parked until `later`
+        again = await work.claim_due(conn, later, 10)
+    assert sorted(m.id for m in again) == sorted(m.id for m in claimed)

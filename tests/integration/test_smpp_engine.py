@@ -14,7 +14,7 @@ from relaybox.connectors.smpp import SmppConnector, SmppSettings
 from relaybox.domain.models import Caller
 from relaybox.domain.segments import analyze
 from relaybox.engine import Engine
-from relaybox.services import sending
+from relaybox.services import queries, sending
 from relaybox.services.recipients import Recipient
 from relaybox.smsc import SmscSimulator
 from relaybox.store import connector_status
@@ -172,3 +172,39 @@ async def test_an_engine_stopped_while_unbound_leaves_its_messages_to_the_next(p
         await engine.stop()
     assert {r.status for r in rows} == {"delivered"}
     assert Counter(p.relaybox_id for p in smsc.received) == {r.id: 1 for r in rows}
+
+
+async def test_a_down_route_does_not_hold_up_the_others(platform, smsc, monkeypatch):
+    """One submit slot per connector: the SMPP route's first batch waits in its slot for the link,
+    its later batches go back to the queue, and the simulator's messages are delivered meanwhile."""
+    monkeypatch.setattr("relaybox.engine.runner.PARK_FOR", 0.2)
+    account_id, _ = await make_account(platform)
+    caller = Caller(account_id, False)
+    to_smpp = [380971240011 + 100 * i for i in range(6)]  # 3809712400xx.. by the prefix below: SMPP
+    to_sim = [380971230011 + 100 * i for i in range(6)]  # the rest: the built-in simulator
+    outcome = await send(platform, caller, {n: "hello" for pair in zip(to_smpp, to_sim) for n in pair})
+    builtin = SimulatorConnector(speed=0)
+    smpp = SmppConnector(smpp_settings(smsc.port, password="wrong"))
+    router = Router(builtin, {"operator": smpp}, default="simulator", prefixes=[("38097124", "operator")])
+    engine = Engine(platform, builtin, router=router, batch_size=2, max_in_flight=1)
+    await engine.start()
+    try:
+        async def simulator_share_delivered():
+            rows = await message_rows(platform, outcome.campaign.id)
+            return all(r.status == "delivered" for r in rows if r.phone in to_sim) and rows
+
+        rows = await wait_until(simulator_share_delivered)
+        waiting = Counter(r.status for r in rows if r.phone in to_smpp)
+        assert set(waiting) <= {"sending", "accepted"} and waiting["sending"] <= 2  # one batch in the one slot
+        campaign = await queries.get_campaign(platform, caller, outcome.campaign.id)
+        by_status = Counter(r.status for r in rows)
+        assert {s: n for s, n in campaign.counts.items() if n} == dict(by_status)
+
+        smsc.password = "wrong"  # the link comes up: the waiting batch goes, the parked ones follow
+        rows = await wait_until(lambda: all_final(platform, outcome.campaign.id, 12))
+    finally:
+        await engine.stop()
+    assert {r.status for r in rows} == {"delivered"}
+    campaign = await queries.get_campaign(platform, caller, outcome.campaign.id)
+    assert campaign.status == "done" and campaign.counts["delivered"] == 12
+    assert campaign.counts["sending"] == 0 and campaign.counts["accepted"] == 0

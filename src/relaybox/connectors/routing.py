@@ -26,6 +26,11 @@ def channels(connector: Connector) -> frozenset[str]:
     return getattr(connector, "channels", frozenset({"sms", "rcs"}))
 
 
+def is_up(connector: Connector) -> bool:
+    """Whether the connector can take messages now: an SMPP link is bound; a simulator always can."""
+    return bool(getattr(connector, "bound", True))
+
+
 @dataclass
 class Router:
     builtin: Connector  # the built-in simulator: test keys, and RCS that no route can carry

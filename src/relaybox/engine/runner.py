@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from relaybox.connectors.base import Click, Connector, Receipt, Report, Submission, SubmitResult
-from relaybox.connectors.routing import Router
+from relaybox.connectors.routing import Router, is_up
 from relaybox.domain.models import Message
 from relaybox.domain.status import MessageStatus
 from relaybox.engine import connector_status
@@ -29,6 +29,10 @@ EXPIRY_EVERY = 5.0
 HOUSEKEEPING_EVERY = 30.0
 MAX_IN_FLIGHT = 8
 STOP_GRACE = 5.0  # seconds stop() waits for submit batches in flight before cancelling them
+#: A down connector's messages beyond its submit slots go back to the queue for this long
+#: (seconds), instead of holding up the dispatcher and with it every other route.
+PARK_FOR = 5.0
+ROUTE_CHECK = 0.5  # seconds between looks at a busy connector's state while waiting for a slot
 RECOVER_EVERY = 2.0  # seconds between looks for messages whose claimer died
 SUBMIT_RETRY = 1.0  # seconds before a batch whose submit or result failed is tried again
 ORPHAN_RETRY = 0.2  # seconds between retries of receipts whose message is not yet known
@@ -62,7 +66,7 @@ class Engine:
     connector: Connector
     batch_size: int = 1000
     webhooks: WebhookSender | None = None
-    max_in_flight: int = MAX_IN_FLIGHT  # submit batches waiting for the connector at once
+    max_in_flight: int = MAX_IN_FLIGHT  # submit batches waiting for each connector at once
     idle_poll: float = IDLE_POLL
     gather: float = GATHER  # pause after a partial batch (see GATHER)
     lease: workers.WorkerLease | None = None  # this worker's claim tag, live while the engine runs
@@ -70,7 +74,7 @@ class Engine:
     router: Router | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(MAX_IN_FLIGHT))
+    _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)  # submit slots, by connector name
     _submits: set[asyncio.Task] = field(default_factory=set)
     _overtaken: dict[str, OvertakenReports] = field(default_factory=dict)  # by connector name
 
@@ -81,7 +85,7 @@ class Engine:
             await connector.start()
         if self.webhooks is None:
             self.webhooks = WebhookSender(self.platform)
-        self._in_flight = asyncio.Semaphore(self.max_in_flight)
+        self._slots = {c.name: asyncio.Semaphore(self.max_in_flight) for c in self.router.all()}
         self.lease = await workers.acquire(self.platform.db)  # before the first claim
         # Recovery runs at once, in its own task: a connector that is not bound yet (an SMPP
         # link still connecting) makes it wait there, and must not keep start() from returning.
@@ -184,59 +188,79 @@ class Engine:
             if not orphans:
                 return
             log.warning("resubmitting %d in-doubt messages of a dead worker", len(orphans))
-            await self._submit(orphans)
+            await self._hand_over(orphans)
 
     async def _dispatch_loop(self) -> None:
         while True:
-            await self._in_flight.acquire()
-            try:
-                claimed = await self.platform.db.transact(
-                    lambda conn: work.claim_due(conn, self.platform.clock(), self.batch_size, self.lease.tag)
-                )
-            except BaseException:
-                self._in_flight.release()
-                raise
+            claimed = await self.platform.db.transact(
+                lambda conn: work.claim_due(conn, self.platform.clock(), self.batch_size, self.lease.tag)
+            )
             if not claimed:
-                self._in_flight.release()
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.idle_poll)
                 except TimeoutError:
                     pass
                 continue
-            task = asyncio.create_task(self._submit_and_release(claimed))
-            self._submits.add(task)
-            task.add_done_callback(self._submits.discard)
+            await self._hand_over(claimed)
             if len(claimed) < self.batch_size:
                 await asyncio.sleep(self.gather)
 
-    async def _submit_and_release(self, claimed: list[Message]) -> None:
+    async def _hand_over(self, claimed: list[Message]) -> None:
+        """Start the submission of each connector's share of a claimed batch in a slot of that connector.
+
+        Each connector has `max_in_flight` slots.  A healthy connector whose
+        slots are all taken makes the dispatcher wait (backpressure).  A
+        connector that is down (an SMPP link not bound) with all its slots
+        waiting for the link gets no more: its share goes back to the queue for
+        PARK_FOR seconds, and the dispatcher goes on claiming for the other
+        routes.  (With one set of slots for all connectors, a down route filled
+        them all and stalled every route.)
+        """
+        router = self.router or Router.single(self.connector)
+        for connector, group in router.split(claimed):
+            slots = self._slots.setdefault(connector.name, asyncio.Semaphore(self.max_in_flight))
+            if not await self._take_slot(connector, slots):
+                await self._park(connector, group)
+                continue
+            task = asyncio.create_task(self._submit_and_release(connector, group, slots))
+            self._submits.add(task)
+            task.add_done_callback(self._submits.discard)
+
+    async def _take_slot(self, connector: Connector, slots: asyncio.Semaphore) -> bool:
+        """Take one of the connector's submit slots, waiting while it is busy but up; False if it is down and full."""
+        while True:
+            if not slots.locked():
+                await slots.acquire()  # free: does not wait
+                return True
+            if not is_up(connector):
+                return False
+            try:
+                await asyncio.wait_for(slots.acquire(), ROUTE_CHECK)
+                return True
+            except TimeoutError:
+                continue  # still busy: look at its state again
+
+    async def _park(self, connector: Connector, group: list[Message]) -> None:
+        until = self.platform.clock() + timedelta(seconds=PARK_FOR)
+        tag = self.lease.tag
+        parked = await self.platform.db.transact(lambda conn: work.release_claims(conn, group, tag, until))
+        log.warning("connector %s is down and its %d submit slots are waiting: %d messages back in the queue "
+                    "for %g s", connector.name, self.max_in_flight, parked, PARK_FOR)
+
+    async def _submit_and_release(self, connector: Connector, group: list[Message], slots: asyncio.Semaphore) -> None:
         try:
             while True:
                 try:
-                    await self._submit(claimed)
+                    await self._submit_to(connector, group)
                     return
                 except Exception:
                     # Still ours (tagged with our live lease): nobody else will take them,
                     # so try again; the connector drops what it already has by message id.
-                    log.exception("submit of %d messages failed; trying again", len(claimed))
+                    log.exception("submit of %d messages to %s failed; trying again", len(group), connector.name)
                     await asyncio.sleep(SUBMIT_RETRY)
         finally:
-            self._in_flight.release()
-
-    async def _submit(self, claimed: list[Message]) -> None:
-        """Hand a claimed batch to the connectors its messages are routed to, and record the results.
-
-        Each connector's group is submitted and recorded on its own, so a slow or
-        unbound connector does not hold back the others' results.
-        """
-        router = self.router or Router.single(self.connector)
-        outcomes = await asyncio.gather(
-            *(self._submit_to(connector, group) for connector, group in router.split(claimed)), return_exceptions=True
-        )
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome  # the caller retries the batch; connectors drop what they already have
+            slots.release()
 
     async def _submit_to(self, connector: Connector, group: list[Message]) -> None:
         results = await connector.submit([submission(m) for m in group])

@@ -193,13 +193,7 @@ async def apply_changes(
             deltas[fallback.campaign_id][ALT_COUNTER_COLUMNS[fallback.status]] += 1
             if MessageStatus(fallback.status) not in FINAL:
                 deltas[fallback.campaign_id]["n_pending"] += 1
-    # Row locks in one order (messages by id, then accounts by id in the refund,
-    # then campaigns by id here), so that several workers applying overlapping
-    # batches queue instead of deadlocking.
-    for campaign_id, delta in sorted(deltas.items()):
-        values = {col: campaigns.c[col] + n for col, n in delta.items() if n}
-        if values:
-            await conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(**values))
+    await add_to_counters(conn, deltas)
 
     await enqueue(conn, callbacks, now)
 
@@ -215,6 +209,19 @@ async def apply_changes(
             await _mark_started(conn, sorted(set(started)), now)
         await finish_campaigns(conn, touched, now)
     return applied
+
+
+async def add_to_counters(conn: AsyncConnection, deltas: dict[int, Counter]) -> None:
+    """Add each campaign's summed counter deltas ({column: n}): one UPDATE per campaign.
+
+    Row locks in one order (messages by id, then accounts by id in a refund,
+    then campaigns by id here), so that several workers applying overlapping
+    batches queue instead of deadlocking.
+    """
+    for campaign_id, delta in sorted(deltas.items()):
+        values = {col: campaigns.c[col] + n for col, n in delta.items() if n}
+        if values:
+            await conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(**values))
 
 
 async def _mark_started(conn: AsyncConnection, campaign_ids: list[int], now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
@@ -12,10 +13,10 @@ from relaybox.domain.models import Message
 from relaybox.domain.status import MessageStatus
 from relaybox.store.messages import chunks
 from relaybox.store.bulk import select_rows, to_driver
-from relaybox.store.rows import Mapped, message_from_row
+from relaybox.store.rows import ALT_COUNTER_COLUMNS, COUNTER_COLUMNS, Mapped, message_from_row
 from relaybox.store.tables import DUE_SQL, PENDING_SQL, messages
 from relaybox.store.db import driver
-from relaybox.store.transitions import StatusChange, apply_changes
+from relaybox.store.transitions import StatusChange, add_to_counters, apply_changes
 
 
 #: Due messages, oldest first, skipping those another worker is claiming (the `ix_messages_due` partial index).
@@ -43,6 +44,34 @@ async def claim_due(conn: AsyncConnection, now: datetime, limit: int, claimer: s
     changes = [StatusChange(i, MessageStatus.SENDING, now, connector=claimer) for i in loaded]
     applied = await apply_changes(conn, changes, now, loaded=loaded)
     return [a.message for a in applied]
+
+
+async def release_claims(conn: AsyncConnection, claimed: Sequence[Message], claimer: str, due_at: datetime) -> int:
+    """Undo a claim that was never handed to a connector: back to `accepted`, due again at `due_at`.
+
+    For the messages of a connector that is down (engine/runner.py: _hand_over).
+    Only those still `sending` under `claimer` move; their campaigns' counters
+    move with them.  Returns how many moved.
+    """
+    ids = sorted(m.id for m in claimed)
+    moved = []
+    for part in chunks(ids):
+        rows = await conn.execute(
+            update(messages)
+            .where(messages.c.id.in_(part), messages.c.status == MessageStatus.SENDING.value,
+                   messages.c.connector == claimer)
+            .values(status=MessageStatus.ACCEPTED.value, connector=None, due_at=due_at)
+            .returning(messages.c.campaign_id, messages.c.parent_id)
+        )
+        moved.extend(rows.all())
+    deltas: dict[int, Counter] = defaultdict(Counter)
+    for row in moved:
+        if row.campaign_id is not None:
+            columns = ALT_COUNTER_COLUMNS if row.parent_id is not None else COUNTER_COLUMNS
+            deltas[row.campaign_id][columns[MessageStatus.SENDING.value]] -= 1
+            deltas[row.campaign_id][columns[MessageStatus.ACCEPTED.value]] += 1
+    await add_to_counters(conn, deltas)
+    return len(moved)
 
 
 async def sending_claimers(conn: AsyncConnection) -> set[str | None]:
