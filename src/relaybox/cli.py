@@ -127,7 +127,10 @@ def worker(
     async def run() -> None:
         platform = await open_platform(settings, engine_only=True)
         engine = build_engine(platform)
-        engine.idle_poll = WORKER_IDLE_POLL  # no API in this process to wake it
+        engine.listen = True  # PostgreSQL: the API processes announce due messages (store/wakeups.py)
+        # no API in this process to wake it: on SQLite it looks often; on PostgreSQL the
+        # announcements wake it and its own looks only catch what they missed
+        engine.idle_poll = WORKER_IDLE_POLL if platform.db.is_sqlite else LISTENING_IDLE_POLL
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -146,8 +149,10 @@ def worker(
     asyncio.run(run())
 
 
-#: A worker beside separate API processes is not woken by their sends: it looks this often.
+#: A worker beside separate API processes on SQLite is not woken by their sends: it looks this often.
 WORKER_IDLE_POLL = 0.05
+#: On PostgreSQL it is woken (store/wakeups.py) and looks on its own only this often.
+LISTENING_IDLE_POLL = 0.25
 
 
 @app.command()

@@ -33,6 +33,7 @@ from relaybox.services.single_sends import SingleSendQueue
 from relaybox.store.db import Database
 from relaybox.store.migrate import exclusive, upgrade
 from relaybox.store.pricing import load_price_book, seed_price_list
+from relaybox.store.wakeups import DueAnnouncer
 
 log = logging.getLogger("relaybox")
 
@@ -84,7 +85,10 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
         app.state.authenticator = Authenticator(platform, await jwt_secret(platform))
         engine = build_engine(platform) if settings.engine and not settings.engine_process else None
         app.state.engine = engine
-        app.state.notify_engine = engine.notify if engine else (lambda: None)
+        # The engine here is woken directly; workers in other processes, on PostgreSQL, by a NOTIFY
+        # (store/wakeups.py); on SQLite the engine process looks for due work every 50 ms.
+        announcer = DueAnnouncer(platform.db) if engine is None and not platform.db.is_sqlite else None
+        app.state.notify_engine = engine.notify if engine else announcer.announce if announcer else (lambda: None)
         app.state.single_sends = SingleSendQueue(platform, on_written=app.state.notify_engine)
         app.state.single_sends.start()
         if engine:
@@ -99,6 +103,8 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
         finally:
             app.state.ready = False
             await app.state.single_sends.stop()
+            if announcer:
+                await announcer.close()
             if engine:
                 await engine.stop()
             if child:

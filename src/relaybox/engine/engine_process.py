@@ -5,8 +5,9 @@ thread at a time): at a thousand single messages a second each slows the
 other by a third.  As two processes they use two cores, and a burst of
 campaign traffic in the engine does not hold up API answers.  The child is an
 ordinary worker (engine/runner.py with a worker lease), so everything that
-makes several workers safe holds for it; it looks for due work every 50 ms
-instead of being woken by the API's sends.  It stops with the API, and on its
+makes several workers safe holds for it; on SQLite it looks for due work
+every 50 ms instead of being woken by the API's sends (on PostgreSQL the API
+wakes it: store/wakeups.py).  It stops with the API, and on its
 own if the API process dies.
 """
 

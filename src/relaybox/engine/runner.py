@@ -18,6 +18,7 @@ from relaybox.engine.webhooks import WebhookSender
 from relaybox.services.platform import Platform
 from relaybox.store import fingerprints
 from relaybox.store import work
+from relaybox.store import wakeups
 from relaybox.store import workers
 from relaybox.store.clicks import record_clicks
 from relaybox.store.transitions import StatusChange, apply_changes
@@ -72,6 +73,9 @@ class Engine:
     lease: workers.WorkerLease | None = None  # this worker's claim tag, live while the engine runs
     #: Several connectors and the routes to them (relaybox.toml); None: `connector` takes everything.
     router: Router | None = None
+    #: PostgreSQL: also wake up when an API process in another process announces due messages
+    #: (store/wakeups.py); for `relaybox worker`.
+    listen: bool = False
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)  # submit slots, by connector name
@@ -91,6 +95,8 @@ class Engine:
         # link still connecting) makes it wait there, and must not keep start() from returning.
         self._spawn(self._periodic(self._recover, RECOVER_EVERY), "recovery")
         self._spawn(self._dispatch_loop, "dispatcher")
+        if self.listen and not self.platform.db.is_sqlite:
+            self._spawn(lambda: wakeups.listen(self.platform.db, self.notify), "due-listener")
         for connector in self.router.all():  # each connector's receipts resolve by its own name
             self._spawn(lambda c=connector: self._receipt_loop(c), f"receipts-{connector.name}")
         self._spawn(self._periodic(self._publish_status, connector_status.PUBLISH_EVERY), "connector-status")
