@@ -48,3 +48,34 @@ async def test_ranges_cutting_hours_give_exact_totals_and_order(platform):
                 )
                 assert total == len(expected), (lo, hi)
                 assert [m.id for m in page] == (expected[::-1] if descending else expected)
+
+
+async def test_a_campaign_filter_gives_that_campaigns_messages_in_the_range(platform):
+    account_id, _ = await make_account(platform, balance="1000")
+    other_id, _ = await make_account(platform, balance="1000")
+    start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    campaigns = {}  # campaign id -> (account, created_at, message ids)
+    for step in range(6):
+        moment = start + timedelta(minutes=30 * step)
+        platform.clock = lambda moment=moment: moment
+        for who in (account_id, other_id):
+            phones = [380971000000 + step * 100 + k + (50 if who == other_id else 0) for k in range(3)]
+            outcome = await sending.send(
+                platform, Caller(who, False),
+                [Recipient(path=f"phones.{i}", phone=p, text=f"c{step}", sender="relaybox") for i, p in enumerate(phones)],
+                sending.SendOptions(), message_ids=True,
+            )
+            campaigns[outcome.campaign.id] = (who, moment, sorted(outcome.message_ids))
+    platform.clock = lambda: start + timedelta(hours=4)
+    caller = Caller(account_id, False)
+    ranges = [(start, start + timedelta(hours=4)), (start + timedelta(minutes=45), start + timedelta(minutes=95))]
+    for campaign_id, (who, moment, ids) in campaigns.items():
+        for lo, hi in ranges:
+            expected = ids if who == account_id and lo <= moment <= hi else []
+            for sort, descending in (("id", False), ("id", True), ("phone", False)):
+                total, page = await queries.list_messages(
+                    platform, caller, raw_from=format_time(lo), raw_to=format_time(hi), message_id=None,
+                    campaign_id=campaign_id, reference_id=None, sort=sort, descending=descending, offset=0, limit=500,
+                )
+                assert total == len(expected)
+                assert [m.id for m in page] == (expected[::-1] if descending else expected)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import case, func, literal_column, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -162,12 +162,30 @@ class MessageQuery:
 _SORT_COLUMNS = {"id": messages.c.id, "phone": messages.c.phone, "delivered": messages.c.delivered_at}
 
 
+def _not_by_index(column, dialect: str):
+    """`column` as a value no SQLite index is used for (`+column`); `column` itself elsewhere.
+
+    SQLite has no statistics (no ANALYZE), so for a list filtered by campaign it
+    prefers `(account_id, created_at)` — the equality on the account looks
+    selective — and reads and sorts the account's whole date range; measured at
+    1,000,000 messages, 111 ms for the page and 154 ms for the count, against
+    2.4 ms and 26 ms on `(campaign_id, id)`.  PostgreSQL plans by statistics.
+    """
+    if dialect != "sqlite":
+        return column
+    return type_coerce(literal_column(f"+{column.table.name}.{column.name}"), column.type)
+
+
 async def list_messages(conn: AsyncConnection, q: MessageQuery) -> tuple[int, list[Message]]:
     """The page of messages and the total number matching the filters."""
+    dialect = conn.dialect.name
+    by_campaign = q.campaign_id is not None and q.message_id is None
+    account_id = _not_by_index(messages.c.account_id, dialect) if by_campaign else messages.c.account_id
+    created_at = _not_by_index(messages.c.created_at, dialect) if by_campaign else messages.c.created_at
     where = [
-        messages.c.account_id == q.account_id,
-        messages.c.created_at >= q.created_from,
-        messages.c.created_at <= q.created_to,
+        account_id == q.account_id,
+        created_at >= q.created_from,
+        created_at <= q.created_to,
     ]
     narrowed = False
     if q.message_id is not None:
