@@ -179,9 +179,16 @@ def _not_by_index(column, dialect: str):
 async def list_messages(conn: AsyncConnection, q: MessageQuery) -> tuple[int, list[Message]]:
     """The page of messages and the total number matching the filters."""
     dialect = conn.dialect.name
+    if dialect == "postgresql":
+        # Plans for these parameters, not a generic plan: after five runs of a prepared statement
+        # PostgreSQL may switch to one planned without them, which cannot tell a bound that keeps
+        # an index walk short (`delivered_at >= …`, a campaign id) from one that does not, and
+        # reads the whole range instead (measured: sort=delivered p50 137 ms against 3 ms).
+        await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     by_campaign = q.campaign_id is not None and q.message_id is None
+    by_delivery = q.sort == "delivered" and q.message_id is None  # (account_id, delivered_at): _by_delivery
     account_id = _not_by_index(messages.c.account_id, dialect) if by_campaign else messages.c.account_id
-    created_at = _not_by_index(messages.c.created_at, dialect) if by_campaign else messages.c.created_at
+    created_at = _not_by_index(messages.c.created_at, dialect) if by_campaign or by_delivery else messages.c.created_at
     where = [
         account_id == q.account_id,
         created_at >= q.created_from,
@@ -204,19 +211,50 @@ async def list_messages(conn: AsyncConnection, q: MessageQuery) -> tuple[int, li
         # Only the date range: the hourly roll-up gives the total and an id range.
         total, id_range = await _range_total(conn, q)
         if id_range is not None:
-            where.append(messages.c.id.between(*id_range))
+            ids = _not_by_index(messages.c.id, dialect) if by_delivery else messages.c.id
+            where.append(ids.between(*id_range))
     if total == 0 or q.offset >= total:
         return total, []
+    if q.sort == "delivered":
+        return total, await _by_delivery(conn, q, where, total)
 
     column = _SORT_COLUMNS[q.sort]
     order = [column.desc() if q.descending else column.asc()]
-    if q.sort == "delivered":
-        # Not-yet-delivered messages last, whichever way, on both backends.
-        order = [column.is_(None), order[0]]
     if q.sort != "id":
         order.append(messages.c.id.desc() if q.descending else messages.c.id.asc())
     rows = await conn.execute(select(messages).where(*where).order_by(*order).offset(q.offset).limit(q.limit))
     return total, [message_from_row(r) for r in rows]
+
+
+async def _by_delivery(conn: AsyncConnection, q: MessageQuery, where: list, total: int) -> list[Message]:
+    """The page by delivery time: delivered messages in delivery order, then the undelivered
+    ones in id order — undelivered last whichever the direction, on both backends.
+
+    Sorting the whole date range by `delivered_at` cost 116 ms at 1,000,000 messages on SQLite
+    and 2.4 s at 10,000,000 on PostgreSQL.  Instead the delivered part walks
+    `(account_id, delivered_at)` from the range's start: no message is delivered before it was
+    created (store/transitions.py keeps `delivered_at >= created_at`), so
+    `delivered_at >= created_from` bounds the walk without dropping a row.  The undelivered part
+    (few: pending or failed) is read only when the page reaches it, from the same index's NULLs.
+    """
+    d, id_ = messages.c.delivered_at, messages.c.id
+    way = (lambda c: c.desc()) if q.descending else (lambda c: c.asc())
+    part = await conn.execute(
+        select(messages).where(*where, d >= q.created_from).order_by(way(d), way(id_)).offset(q.offset).limit(q.limit)
+    )
+    page = [message_from_row(r) for r in part]
+    if len(page) == q.limit:
+        return page
+    if page:
+        n_delivered = q.offset + len(page)
+    else:  # the page starts past the delivered part: its size from the (small) rest's
+        n_undelivered = (await conn.execute(select(func.count()).select_from(messages).where(*where, d.is_(None)))).scalar_one()
+        n_delivered = total - n_undelivered
+    rest = await conn.execute(
+        select(messages).where(*where, d.is_(None)).order_by(way(id_))
+        .offset(max(0, q.offset - n_delivered)).limit(q.limit - len(page))
+    )
+    return page + [message_from_row(r) for r in rest]
 
 
 async def _range_total(conn: AsyncConnection, q: MessageQuery) -> tuple[int, tuple[int, int] | None]:

@@ -153,7 +153,9 @@ async def apply_changes(
             msg.sent_at = msg.sent_at or change.at
         # a read receipt that overtook its delivery report still means it was delivered
         if (new in _REPORTED or new is MessageStatus.READ) and msg.delivered_at is None:
-            msg.delivered_at = change.at
+            # Never before the message existed (a network's clock may be behind ours): the
+            # messages list by delivery time relies on it (store/messages.py: _by_delivery).
+            msg.delivered_at = max(change.at, msg.created_at)
         if change.operator_id is not None:
             msg.operator_id = change.operator_id
         if change.connector is not None:
