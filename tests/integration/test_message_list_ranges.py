@@ -5,12 +5,14 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from relaybox.domain.models import Caller
 from relaybox.domain.timefmt import format_time, utcnow
 from relaybox.services import queries, sending
 from relaybox.services.recipients import Recipient
+from relaybox.store import messages as messages_store
 from relaybox.store.tables import messages
 from tests.factories import make_account
 
@@ -84,21 +86,28 @@ async def test_a_campaign_filter_gives_that_campaigns_messages_in_the_range(plat
                 assert [m.id for m in page] == (expected[::-1] if descending else expected)
 
 
-async def test_sort_by_delivery_pages_match_a_brute_force_order(platform):
+@pytest.mark.parametrize("walk_by_phone", [True, False], ids=["phone-walk", "phone-sort"])
+async def test_sort_by_delivery_and_by_phone_pages_match_a_brute_force_order(platform, monkeypatch, walk_by_phone):
+    async def decided(*_):
+        return walk_by_phone  # SQLite's choice between walking (account_id, phone) and sorting the range
+
+    monkeypatch.setattr(messages_store, "_walk_by_phone", decided)
     account_id, _ = await make_account(platform, balance="1000")
     start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=5)
     rng = random.Random(11)
     created = {}  # id -> created_at
+    phones = {}  # id -> phone
     for step in range(10):
         moment = start + timedelta(minutes=25 * step, seconds=rng.randint(0, 59))
         platform.clock = lambda moment=moment: moment
-        phones = [380971000000 + step * 100 + k for k in range(rng.randint(1, 4))]
+        numbers = [380971000000 + n * 7 for n in rng.sample(range(40), rng.randint(1, 4))]  # repeats across sends
         outcome = await sending.send(
             platform, Caller(account_id, False),
-            [Recipient(path=f"phones.{i}", phone=p, text=f"d{step}", sender="relaybox") for i, p in enumerate(phones)],
+            [Recipient(path=f"phones.{i}", phone=p, text=f"d{step}", sender="relaybox") for i, p in enumerate(numbers)],
             sending.SendOptions(), message_ids=True,
         )
         created.update({i: moment.replace(microsecond=0) for i in outcome.message_ids})
+        phones.update(zip(outcome.message_ids, numbers))
     delivered = {}  # id -> delivered_at or None (a third not delivered), never before creation
     for i, at in created.items():
         delivered[i] = None if rng.random() < 0.33 else at + timedelta(minutes=rng.randint(0, 300))
@@ -113,13 +122,17 @@ async def test_sort_by_delivery_pages_match_a_brute_force_order(platform):
         for descending in (False, True):
             done = sorted((i for i in ids if delivered[i]), key=lambda i: (delivered[i], i), reverse=descending)
             rest = sorted((i for i in ids if not delivered[i]), reverse=descending)
-            expected = done + rest  # undelivered last, whichever the direction
-            for limit in (3, 500):
-                for offset in range(0, len(expected) + 2, 2):
-                    total, page = await queries.list_messages(
-                        platform, caller, raw_from=format_time(lo), raw_to=format_time(hi), message_id=None,
-                        campaign_id=None, reference_id=None, sort="delivered", descending=descending,
-                        offset=offset, limit=limit,
-                    )
-                    assert total == len(expected)
-                    assert [m.id for m in page] == expected[offset : offset + limit], (lo, hi, descending, limit, offset)
+            by_sort = {
+                "delivered": done + rest,  # undelivered last, whichever the direction
+                "phone": sorted(ids, key=lambda i: (phones[i], i), reverse=descending),
+            }
+            for sort, expected in by_sort.items():
+                for limit in (3, 500):
+                    for offset in range(0, len(expected) + 2, 2):
+                        total, page = await queries.list_messages(
+                            platform, caller, raw_from=format_time(lo), raw_to=format_time(hi), message_id=None,
+                            campaign_id=None, reference_id=None, sort=sort, descending=descending,
+                            offset=offset, limit=limit,
+                        )
+                        assert total == len(expected)
+                        assert [m.id for m in page] == expected[offset : offset + limit], (sort, lo, hi, descending, limit, offset)
