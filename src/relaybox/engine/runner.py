@@ -78,7 +78,7 @@ class Engine:
     listen: bool = False
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)  # submit slots, by connector name
+    _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)  # submit slots by connector name (_hand_over)
     _submits: set[asyncio.Task] = field(default_factory=set)
     _overtaken: dict[str, OvertakenReports] = field(default_factory=dict)  # by connector name
 
@@ -89,7 +89,6 @@ class Engine:
             await connector.start()
         if self.webhooks is None:
             self.webhooks = WebhookSender(self.platform)
-        self._slots = {c.name: asyncio.Semaphore(self.max_in_flight) for c in self.router.all()}
         self.lease = await workers.acquire(self.platform.db)  # before the first claim
         # Recovery runs at once, in its own task: a connector that is not bound yet (an SMPP
         # link still connecting) makes it wait there, and must not keep start() from returning.

@@ -176,6 +176,13 @@ def _not_by_index(column, dialect: str):
     return type_coerce(literal_column(f"+{column.table.name}.{column.name}"), column.type)
 
 
+def _account_and_range(q: MessageQuery, dialect: str, *, account_by_index: bool, range_by_index: bool) -> list:
+    """The list's account and date-range terms, each hidden from SQLite's index choice when asked."""
+    account_id = messages.c.account_id if account_by_index else _not_by_index(messages.c.account_id, dialect)
+    created_at = messages.c.created_at if range_by_index else _not_by_index(messages.c.created_at, dialect)
+    return [account_id == q.account_id, created_at >= q.created_from, created_at <= q.created_to]
+
+
 async def list_messages(conn: AsyncConnection, q: MessageQuery) -> tuple[int, list[Message]]:
     """The page of messages and the total number matching the filters."""
     dialect = conn.dialect.name
@@ -187,13 +194,8 @@ async def list_messages(conn: AsyncConnection, q: MessageQuery) -> tuple[int, li
         await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     by_campaign = q.campaign_id is not None and q.message_id is None
     by_delivery = q.sort == "delivered" and q.message_id is None  # (account_id, delivered_at): _by_delivery
-    account_id = _not_by_index(messages.c.account_id, dialect) if by_campaign else messages.c.account_id
-    created_at = _not_by_index(messages.c.created_at, dialect) if by_campaign or by_delivery else messages.c.created_at
-    where = [
-        account_id == q.account_id,
-        created_at >= q.created_from,
-        created_at <= q.created_to,
-    ]
+    where = _account_and_range(q, dialect, account_by_index=not by_campaign,
+                               range_by_index=not (by_campaign or by_delivery))
     narrowed = False
     if q.message_id is not None:
         where.append(messages.c.id == q.message_id)
@@ -218,11 +220,7 @@ async def list_messages(conn: AsyncConnection, q: MessageQuery) -> tuple[int, li
     if q.sort == "delivered":
         return total, await _by_delivery(conn, q, where, total)
     if q.sort == "phone" and not narrowed and dialect == "sqlite" and await _walk_by_phone(conn, q, total):
-        where = [
-            messages.c.account_id == q.account_id,
-            _not_by_index(messages.c.created_at, dialect) >= q.created_from,
-            _not_by_index(messages.c.created_at, dialect) <= q.created_to,
-        ]
+        where = _account_and_range(q, dialect, account_by_index=True, range_by_index=False)  # no id range either
 
     column = _SORT_COLUMNS[q.sort]
     order = [column.desc() if q.descending else column.asc()]

@@ -169,12 +169,7 @@ async def apply_changes(
             "b_connector": msg.connector,
         }
         if msg.campaign_id is not None:
-            delta = deltas[msg.campaign_id]
-            columns = ALT_COUNTER_COLUMNS if msg.parent_id is not None else COUNTER_COLUMNS
-            delta[columns[old.value]] -= 1
-            delta[columns[new.value]] += 1
-            if old not in FINAL and new in FINAL:
-                delta["n_pending"] -= 1
+            count_move(deltas, msg.campaign_id, msg.parent_id, old, new)
         if refundable(old, new, channel) and not msg.is_test and msg.price:
             refunds[msg.account_id] += msg.price
         if channel is Channel.RCS and msg.alternative_sms and msg.alternative_id is None and fallback_due(new):
@@ -211,6 +206,19 @@ async def apply_changes(
             await _mark_started(conn, sorted(set(started)), now)
         await finish_campaigns(conn, touched, now)
     return applied
+
+
+def count_move(
+    deltas: dict[int, Counter], campaign_id: int, parent_id: int | None, old: MessageStatus, new: MessageStatus
+) -> None:
+    """Add to `deltas` a campaign message's move from status `old` to `new`: its SMS fallbacks
+    (`parent_id` set) have counters of their own; `n_pending` drops when it becomes final."""
+    delta = deltas[campaign_id]
+    columns = ALT_COUNTER_COLUMNS if parent_id is not None else COUNTER_COLUMNS
+    delta[columns[old.value]] -= 1
+    delta[columns[new.value]] += 1
+    if old not in FINAL and new in FINAL:
+        delta["n_pending"] -= 1
 
 
 async def add_to_counters(conn: AsyncConnection, deltas: dict[int, Counter]) -> None:

@@ -13,10 +13,10 @@ from relaybox.domain.models import Message
 from relaybox.domain.status import MessageStatus
 from relaybox.store.messages import chunks
 from relaybox.store.bulk import select_rows, to_driver
-from relaybox.store.rows import ALT_COUNTER_COLUMNS, COUNTER_COLUMNS, Mapped, message_from_row
+from relaybox.store.rows import Mapped, message_from_row
 from relaybox.store.tables import DUE_SQL, PENDING_SQL, messages
 from relaybox.store.db import driver
-from relaybox.store.transitions import StatusChange, add_to_counters, apply_changes
+from relaybox.store.transitions import StatusChange, add_to_counters, apply_changes, count_move
 
 
 #: Due messages, oldest first, skipping those another worker is claiming (the `ix_messages_due` partial index).
@@ -67,9 +67,7 @@ async def release_claims(conn: AsyncConnection, claimed: Sequence[Message], clai
     deltas: dict[int, Counter] = defaultdict(Counter)
     for row in moved:
         if row.campaign_id is not None:
-            columns = ALT_COUNTER_COLUMNS if row.parent_id is not None else COUNTER_COLUMNS
-            deltas[row.campaign_id][columns[MessageStatus.SENDING.value]] -= 1
-            deltas[row.campaign_id][columns[MessageStatus.ACCEPTED.value]] += 1
+            count_move(deltas, row.campaign_id, row.parent_id, MessageStatus.SENDING, MessageStatus.ACCEPTED)
     await add_to_counters(conn, deltas)
     return len(moved)
 
