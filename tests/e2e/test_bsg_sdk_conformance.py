@@ -186,7 +186,9 @@ def test_campaign_reaches_the_documented_final_statuses(new_client):
     assert campaign.sender == "relaybox" and campaign.currency == "EUR"
     assert Decimal(str(campaign.calculated_price)) == RATE_UA * 5
     assert campaign.created_at is not None and campaign.start_at is not None
-    assert c.balance_now() == 100 - RATE_UA * 5  # reserved on acceptance
+    # Reserved on acceptance. The server's engine runs at simulator speed 0 and may already have
+    # refunded the message the network rejects at submit: a race with this read, not a second state.
+    assert c.balance_now() in (100 - RATE_UA * 5, 100 - RATE_UA * 4)
 
     done = c.wait_done(campaign.id)
     assert done.status == CampaignStatus.DONE and done.finished_at is not None and done.real_start_at is not None

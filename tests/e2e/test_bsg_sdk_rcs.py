@@ -190,7 +190,15 @@ def test_rcs_campaign_with_sms_fallback(live_server, receiver):
     campaign = sent.data
     assert (campaign.message_type, campaign.status, campaign.sender) == (MessageType.RCS, CampaignStatus.SENDING, "rcs_agent")
     assert Decimal(str(campaign.calculated_price)) == RCS_UA * len(MAGIC)
-    assert c.balance_now() == 100 - RCS_UA * len(MAGIC)  # the RCS price is reserved; fallbacks cost when sent
+    # The RCS price is reserved on acceptance; fallbacks cost when sent. The server's engine runs at
+    # simulator speed 0 and may already have settled some before this read: the refused RCS message
+    # refunded, an undeliverable one refunded and its SMS fallback charged (exact final balance below).
+    settling = {
+        100 - RCS_UA * len(MAGIC) + RCS_UA * refunded - SMS_UA * fallbacks
+        for refunded in range(5)
+        for fallbacks in range(min(refunded, 3) + 1)
+    }
+    assert c.balance_now() in settling
 
     def finished():
         if c.campaigns.campaign(campaign.id).data.status != CampaignStatus.DONE:

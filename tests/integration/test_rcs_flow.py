@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -87,7 +88,17 @@ async def callbacks(platform) -> dict[int, list[dict]]:
     return found
 
 
-async def test_rcs_campaign_to_the_magic_numbers(client, headers, account, app_platform):
+async def test_rcs_campaign_to_the_magic_numbers(client, headers, account, app_platform, app, monkeypatch):
+    # Nothing reaches the network until the charge at acceptance is checked: at simulator speed 0
+    # the engine could otherwise refund a failed message (and its failed fallback) first.
+    connector, handed_over = app.state.engine.connector, asyncio.Event()
+    submit = connector.submit
+
+    async def submit_once_checked(batch):
+        await handed_over.wait()
+        return await submit(batch)
+
+    monkeypatch.setattr(connector, "submit", submit_once_checked)
     before = await balance(app_platform, account[0])
     sent = await client.post("/api/campaigns/rcs/send", json=campaign_body(MAGIC), headers=headers)
     assert sent.status_code == 200, sent.text
@@ -96,6 +107,7 @@ async def test_rcs_campaign_to_the_magic_numbers(client, headers, account, app_p
     assert campaign["calculated_price"] == 0.16  # 8 RCS messages at 0.02: the fallbacks are charged when sent
     assert campaign["name"].startswith("RCS rcs_agent ")
     assert await balance(app_platform, account[0]) == before - 8 * RCS_UA
+    handed_over.set()
 
     async def finished():
         detail = (await client.get(f"/api/campaigns/{campaign['id']}/detail", headers=headers)).json()["data"]
