@@ -74,7 +74,7 @@ def test_source_address_kinds():
         ("REJECTD", MessageStatus.FAILED),
         ("UNKNOWN", MessageStatus.UNKNOWN),
         ("DELETED", MessageStatus.UNDELIVERED),
-        ("ACCEPTD", MessageStatus.UNKNOWN),
+        ("ACCEPTD", None),  # an intermediate notice: the final receipt follows
         ("ENROUTE", None),
     ],
 )

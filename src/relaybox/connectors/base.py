@@ -43,6 +43,12 @@ class Receipt:
     operator_id: str
     status: MessageStatus
     at: datetime
+    #: Other forms of the id that may name the same message, tried in the same lookup:
+    #: `alternatives` at once, `converted` only once `operator_id` has found nothing for a
+    #: while and only onto a message still waiting for its receipt (an SMSC that writes the
+    #: id in another base; connectors/smpp/message_ids.py).
+    alternatives: tuple[str, ...] = ()
+    converted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ password = "secret"
 bind = "transceiver"           # or "transmitter_receiver"
 tps = 100                      # submit_sm per second on the connection (0: no limit)
 window = 50                    # submit_sm awaiting their response at once
+receipt_id_format = "auto"     # or "hex-decimal", ... when the SMSC writes receipt ids in another form
 
 [connectors.sandbox]
 type = "simulator"             # another simulated network (--sim-* settings unless given here)
@@ -80,6 +81,7 @@ class SmppSpec(_Strict):
     source_ton: Annotated[int, Field(ge=0, le=6)] | None = None
     source_npi: Annotated[int, Field(ge=0, le=18)] | None = None
     service_type: Annotated[str, StringConstraints(max_length=5)] = ""
+    receipt_id_format: Literal["auto", "as-is", "hex", "decimal", "hex-decimal", "decimal-hex"] = "auto"
 
     def settings(self, name: str) -> SmppSettings:
         return SmppSettings(name=name, **self.model_dump(exclude={"type"}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Set
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -38,6 +38,11 @@ RECOVER_EVERY = 2.0  # seconds between looks for messages whose claimer died
 SUBMIT_RETRY = 1.0  # seconds before a batch whose submit or result failed is tried again
 ORPHAN_RETRY = 0.2  # seconds between retries of receipts whose message is not yet known
 ORPHAN_PATIENCE = 120.0  # how long such a receipt is kept before it is dropped
+#: Seconds a receipt's id must have found nothing in its own form before its converted forms
+#: (the id read in its other base: connectors/smpp/message_ids.py) are tried.  By then a
+#: submit result that overtook it has been recorded, so a digit-only id that names its own
+#: message is never taken for another message's id in the other base.
+CONVERTED_AFTER = 2.0
 #: After a claim that found less than a full batch, the dispatcher waits this long before the
 #: next one.  Under a steady stream of single messages (hundreds a second, each waking it) it
 #: would otherwise claim, submit and record them a few at a time: three transactions for every
@@ -323,7 +328,9 @@ class Engine:
                 deadlines = {id(r): d for d, r in retry}
                 batch = [r for _, r in retry] + fresh
                 overtaken.trying(batch)
-                unmatched = await self.apply_receipts(batch, connector)
+                patient = ORPHAN_PATIENCE - CONVERTED_AFTER  # kept at least CONVERTED_AFTER seconds
+                converting = {id(r) for d, r in retry if getattr(r, "converted", ()) and d - now <= patient}
+                unmatched = await self.apply_receipts(batch, connector, converting)
                 overtaken.keep(((deadlines.get(id(r)), r) for r in unmatched), loop.time())
                 if 0 < len(fresh) < self.batch_size:
                     # As the dispatcher does after a partial claim (GATHER): a network that
@@ -333,12 +340,17 @@ class Engine:
             if pending is not None:
                 pending.cancel()
 
-    async def apply_receipts(self, receipts: list[Report], connector: Connector | None = None) -> list[Report]:
+    async def apply_receipts(
+        self, receipts: list[Report], connector: Connector | None = None, converting: Set[int] = frozenset()
+    ) -> list[Report]:
         """Apply receipts (and RCS clicks); return those whose operator id is not (yet) known.
 
         A receipt can overtake the submit result that records its operator id
         (the connector answered, the result's transaction has not committed);
-        such receipts are kept and tried again for a while.
+        such receipts are kept and tried again for a while.  A receipt's
+        `alternatives` are looked up with its id, in the same query; its
+        `converted` forms too when `id(receipt)` is in `converting`, and they
+        only match a message that is still `sent`.
         """
         connector = connector or self.connector
         now = self.platform.clock()
@@ -346,27 +358,33 @@ class Engine:
         for start in range(0, len(receipts), self.batch_size):
             batch = receipts[start : start + self.batch_size]
 
-            async def apply(conn, batch=batch) -> dict[str, int]:
-                found = await work.lock_by_operator_ids(conn, connector.name, [r.operator_id for r in batch])
-                owners = {operator_id: m.id for operator_id, m in found.items()}
+            async def apply(conn, batch=batch) -> dict[int, int]:
+                wanted: dict[str, None] = {}
+                for r in batch:
+                    wanted[r.operator_id] = None
+                    wanted.update(dict.fromkeys(getattr(r, "alternatives", ())))
+                    if id(r) in converting:
+                        wanted.update(dict.fromkeys(r.converted))
+                found = await work.lock_by_operator_ids(conn, connector.name, list(wanted))
+                owners = {id(r): m.id for r in batch if (m := _owner(r, found, id(r) in converting)) is not None}
                 changes = [
-                    StatusChange(owners[r.operator_id], r.status, r.at)
+                    StatusChange(owners[id(r)], r.status, r.at)
                     for r in batch
-                    if r.operator_id in owners and isinstance(r, Receipt)
+                    if id(r) in owners and isinstance(r, Receipt)
                 ]
                 await apply_changes(conn, changes, now, loaded={m.id: m for m in found.values()})
                 clicks = [
-                    (owners[r.operator_id], r.text, r.postback, r.at)
+                    (owners[id(r)], r.text, r.postback, r.at)
                     for r in batch
-                    if r.operator_id in owners and isinstance(r, Click)
+                    if id(r) in owners and isinstance(r, Click)
                 ]
                 if clicks:
                     await record_clicks(conn, clicks, now)
                 return owners
 
             owners = await self.platform.db.transact(apply)
-            await self._acknowledge([r for r in batch if r.operator_id in owners], connector)
-            unmatched.extend(r for r in batch if r.operator_id not in owners)
+            await self._acknowledge([r for r in batch if id(r) in owners], connector)
+            unmatched.extend(r for r in batch if id(r) not in owners)
         return unmatched
 
     async def _acknowledge(self, reports: list[Report], connector: Connector | None = None) -> None:
@@ -392,3 +410,17 @@ class Engine:
         cutoff = self.platform.clock() - timedelta(seconds=self.platform.settings.duplicate_window_seconds * 2)
         async with self.platform.db.write() as conn:
             await fingerprints.forget_older_than(conn, cutoff)
+
+
+def _owner(report: Report, found: dict[str, Message], converting: bool) -> Message | None:
+    """The message a report is about: by its id, then its alternatives, then (when `converting`)
+    its converted forms, which only name a message still waiting for its receipt."""
+    for key in (report.operator_id, *getattr(report, "alternatives", ())):
+        if key in found:
+            return found[key]
+    if converting:
+        for key in report.converted:
+            message = found.get(key)
+            if message is not None and message.status == MessageStatus.SENT:
+                return message
+    return None

@@ -39,7 +39,7 @@ from relaybox.connectors.simulator import REPORT_LATENCY, magic_outcome, realist
 from relaybox.connectors.smpp import pdu
 from relaybox.connectors.smpp.encoding import decode_part
 from relaybox.connectors.smpp.pdu import BINDS, Command, Status
-from relaybox.connectors.smpp.receipts import STATE_OF_STAT, receipt_text
+from relaybox.connectors.smpp.receipts import STATE_OF_STAT, encode_receipt_text, receipt_text
 from relaybox.domain.phone import InvalidPhone, parse_phone
 from relaybox.domain.status import MessageStatus
 
@@ -291,7 +291,9 @@ class SmscSimulator:
     def _submit(self, link: _Link, header: pdu.Header, raw: bytes) -> None:
         try:
             message = pdu.decode(raw)
-            part = decode_part(message.short_message, message.data_coding, message.esm_class)
+            # a text too long for short_message comes in message_payload (SMPP 3.4 §5.3.2.32)
+            octets = message.short_message or pdu.tlv(message, pdu.TLV_MESSAGE_PAYLOAD) or b""
+            part = decode_part(octets, message.data_coding, message.esm_class)
         except (pdu.ProtocolError, ValueError):
             link.writer.write(pdu.submit_sm_resp(header.sequence, Status.ESME_RINVMSGLEN))
             return
@@ -394,20 +396,29 @@ class SmscSimulator:
             link = links[hash(receipt.message_id) % len(links)]
             sequence = next(link.sequences)
             done = datetime.now(timezone.utc)
+            # In the coding it declares: GSM 03.38 when the echoed text allows, else UCS-2.
+            data_coding, octets = encode_receipt_text(
+                receipt_text(
+                    receipt.message_id, receipt.stat, submitted=receipt.submitted.strftime("%y%m%d%H%M"),
+                    done=done.strftime("%y%m%d%H%M"), text=receipt.text,
+                )
+            )
+            tlvs = [
+                (pdu.TLV_RECEIPTED_MESSAGE_ID, receipt.message_id.encode() + b"\0"),
+                (pdu.TLV_MESSAGE_STATE, bytes((STATE_OF_STAT[receipt.stat],))),
+            ]
+            if len(octets) > 254:  # short_message holds 254 octets at most (SMPP 3.4 §5.2.21)
+                tlvs.append((pdu.TLV_MESSAGE_PAYLOAD, octets))
+                octets = b""
             link.writer.write(
                 pdu.deliver_sm(
                     sequence,
                     source=receipt.source,
                     destination=receipt.destination,
-                    short_message=receipt_text(
-                        receipt.message_id, receipt.stat, submitted=receipt.submitted.strftime("%y%m%d%H%M"),
-                        done=done.strftime("%y%m%d%H%M"), text=receipt.text,
-                    ),
+                    short_message=octets,
                     esm_class=0x04,  # SMSC delivery receipt
-                    tlvs=[
-                        (pdu.TLV_RECEIPTED_MESSAGE_ID, receipt.message_id.encode() + b"\0"),
-                        (pdu.TLV_MESSAGE_STATE, bytes((STATE_OF_STAT[receipt.stat],))),
-                    ],
+                    data_coding=data_coding,
+                    tlvs=tlvs,
                 )
             )
             receipt.sent_at = now

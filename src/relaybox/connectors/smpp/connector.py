@@ -38,6 +38,7 @@ import smpp34
 from relaybox.connectors.base import Receipt, Report, Submission, SubmitResult
 from relaybox.connectors.smpp import pdu
 from relaybox.connectors.smpp.encoding import Part, encode_parts
+from relaybox.connectors.smpp.message_ids import ReceiptIdFormat, receipt_keys, submit_key
 from relaybox.connectors.smpp.pdu import Command, Status
 from relaybox.connectors.smpp.receipts import is_receipt, parse_receipt
 from relaybox.connectors.smpp.session import BindRefused, LinkLost, Session
@@ -80,6 +81,7 @@ class SmppSettings:
     source_ton: int | None = None  # None: chosen from the sender (docs/connectors.md)
     source_npi: int | None = None
     service_type: str = ""
+    receipt_id_format: ReceiptIdFormat = "auto"  # how submit and receipt ids compare (message_ids.py)
 
 
 def source_address(sender: str, ton: int | None, npi: int | None) -> tuple[int, int]:
@@ -233,7 +235,7 @@ class SmppConnector:
             operator_id = ""
             for part in parts:
                 operator_id = await self._submit_part(sub, part)
-            return SubmitResult(sub.message_id, True, operator_id)
+            return SubmitResult(sub.message_id, True, submit_key(operator_id, self.settings.receipt_id_format))
         except _Rejected as exc:
             self.rejected += 1
             return SubmitResult(sub.message_id, False, error=f"{exc} (part {part.number}/{part.total})")
@@ -342,9 +344,12 @@ class SmppConnector:
             log.info("%s: mobile-originated message from %s ignored", self.name, message.source_addr)
             session.send(ok)
             return
-        text = message.short_message or (pdu.tlv(message, 0x0424) or b"")  # message_payload
+        text = message.short_message or (pdu.tlv(message, pdu.TLV_MESSAGE_PAYLOAD) or b"")
         parsed = parse_receipt(
-            text, pdu.tlv(message, pdu.TLV_RECEIPTED_MESSAGE_ID), pdu.tlv(message, pdu.TLV_MESSAGE_STATE)
+            text,
+            pdu.tlv(message, pdu.TLV_RECEIPTED_MESSAGE_ID),
+            pdu.tlv(message, pdu.TLV_MESSAGE_STATE),
+            message.data_coding,
         )
         if parsed is None or parsed.status is None:
             if parsed is None:
@@ -352,7 +357,11 @@ class SmppConnector:
             session.send(ok)
             return
         self.receipts_received += 1
-        receipt = Receipt(parsed.message_id, parsed.status, utcnow())
+        fmt = self.settings.receipt_id_format
+        key, converted = receipt_keys(parsed.message_id, fmt)
+        # a message submitted before ids were normalised has the id stored as the SMSC wrote it
+        exact = (parsed.message_id,) if fmt != "as-is" and parsed.message_id != key else ()
+        receipt = Receipt(key, parsed.status, utcnow(), alternatives=exact, converted=converted)
         deadline = asyncio.get_running_loop().time() + self.settings.receipt_ack_timeout
         self._unacked[id(receipt)] = (receipt, session, header.sequence, deadline)
         self._ready.append(receipt)
