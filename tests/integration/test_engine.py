@@ -177,8 +177,8 @@ async def test_a_report_that_overtook_its_result_is_applied_once_the_result_is_r
     engine = Engine(platform, connector)
     apply_receipts = engine.apply_receipts
 
-    async def observed(receipts, via=None):
-        unmatched = await apply_receipts(receipts, via)
+    async def observed(receipts, via=None, *rest):
+        unmatched = await apply_receipts(receipts, via, *rest)
         if unmatched:
             connector.tried.set()
         return unmatched

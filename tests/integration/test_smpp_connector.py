@@ -9,6 +9,7 @@ import pytest
 
 from relaybox.connectors.base import Receipt, Submission
 from relaybox.connectors.smpp import SmppConnector, SmppSettings
+from relaybox.connectors.smpp.message_ids import submit_key
 from relaybox.domain.segments import analyze
 from relaybox.domain.status import MessageStatus
 from relaybox.smsc import SmscSimulator
@@ -78,7 +79,7 @@ async def test_long_and_unicode_messages_arrive_with_their_encoding_and_udh(smsc
     assert "".join(p.text for p in unicode) == UNICODE
     # one receipt per message: only the last part asks for it, and its id is the operator id
     assert [p.registered_delivery for p in long_gsm] == [0, 0, 1]
-    assert results[1].operator_id == long_gsm[-1].message_id
+    assert results[1].operator_id == submit_key(long_gsm[-1].message_id)  # 0000000006 is stored as 6
     receipts = await collect_receipts(connector, 3)
     assert sorted(r.operator_id for r in receipts) == sorted(r.operator_id for r in results)
 
