@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relaybox.connectors.smpp.message_ids import fold, receipt_keys, submit_key
 from relaybox.connectors.smpp.receipts import (
@@ -211,3 +213,20 @@ def test_id_forms_edge_cases():
     huge = "9" * 60  # no int() of absurdly long ids
     assert receipt_keys(huge) == (huge, ()) and submit_key(huge, "hex-decimal") == huge
     assert receipt_keys("not-a-number!", "decimal-hex") == ("not-a-number!", ())
+
+
+# -- hostile input -------------------------------------------------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=300),
+    st.one_of(st.none(), st.binary(max_size=70)),
+    st.one_of(st.none(), st.binary(max_size=2)),
+    st.sampled_from([0, 1, 3, 8, 0xF0]),
+)
+def test_any_octets_parse_or_are_refused_never_raise(text, receipted, state, coding):
+    parsed = parse_receipt(text, receipted, state, coding)
+    if parsed is not None:
+        assert parsed.message_id and parsed.stat
+        key, converted = receipt_keys(parsed.message_id)
+        assert len(key) <= len(parsed.message_id) and all(len(c) <= 64 for c in converted)

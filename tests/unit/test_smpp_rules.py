@@ -124,6 +124,10 @@ def test_a_valid_configuration():
     config = parse(GOOD)
     assert config.default == "kyivstar" and config.prefixes == {"38050": "sandbox"}
     assert config.connectors["kyivstar"].settings("kyivstar").window == 10
+    assert config.connectors["kyivstar"].settings("kyivstar").receipt_id_format == "auto"
+    forced = parse({**GOOD, "connectors": {**GOOD["connectors"], "kyivstar": {
+        **GOOD["connectors"]["kyivstar"], "receipt_id_format": "hex-decimal"}}})
+    assert forced.connectors["kyivstar"].settings("kyivstar").receipt_id_format == "hex-decimal"
 
 
 @pytest.mark.parametrize(
@@ -140,6 +144,8 @@ def test_a_valid_configuration():
         ({"routes": {"default": "simulator", "countries": {"ua": "simulator"}}}, "routes.countries.ua: countries are"),
         ({"routes": {"default": "simulator", "prefixes": {"+380": "simulator"}}}, "routes.prefixes.+380: number prefixes"),
         ({"connectors": {BUILTIN: {"type": "simulator"}}, "routes": {"default": BUILTIN}}, "the built-in simulator's"),
+        ({"connectors": {"x": {"type": "smpp", "host": "h", "system_id": "s", "receipt_id_format": "hexadecimal"}}},
+         "connectors.x.receipt_id_format"),
     ],
 )
 def test_invalid_configurations_are_refused_with_the_place(change, complaint):
