@@ -94,6 +94,9 @@ CASES = [
      b"id:303 sub:001 dlvrd:001 stat:2 err:000 text:", None, None, 0, ("303", "DELIVRD", D, "000")),
     ("UNKNOWN and DELETED",
      b"id:304 stat:UNKNOWN err:000 text:stat:DELETED", None, None, 0, ("304", "UNKNOWN", K, "000")),
+    ("aggregator style: alphanumeric id, submitdate/donedate without a space, zero done date",
+     b"id:0118Z-0122I-2309U-57DGB sub:000 dlvrd:000 submitdate:180122230957 donedate:000000000000 "
+     b"stat:REJECTD err:375 text:", None, None, 0, ("0118Z-0122I-2309U-57DGB", "REJECTD", F, "375")),
     ("an unknown message_state value falls back to the text",
      b"id:305 stat:DELETED err:000", None, bytes([99]), 0, ("305", "DELETED", U, "000")),
 ]
@@ -128,6 +131,8 @@ def test_counts_dates_and_text():
     assert parsed.text == "Hi: there"
     bad = parse_receipt(b"id:1 submit date:2613251200 done date:26112512 stat:DELIVRD", None, None)
     assert bad.submit_date is None and bad.done_date is None  # month 13; 8 digits
+    joined = parse_receipt(b"id:1 submitdate:180122230957 donedate:000000000000 stat:REJECTD", None, None)
+    assert joined.submit_date == datetime(2018, 1, 22, 23, 9, 57) and joined.done_date is None
 
 
 def test_no_id_or_no_known_state_is_not_a_receipt():

@@ -16,6 +16,9 @@ keyed by relaybox's message id as in the built-in simulator.
   of the same system_id that can receive (transceiver or receiver); one not
   answered by `deliver_sm_resp` within `redeliver_after`, or whose session
   closed first, is sent again (on a new session after a rebind).
+- **Receipts in the coding they declare**: GSM 03.38 (data_coding 0) when the
+  echoed text allows, else UCS-2 (data_coding 8); the text of a message that
+  came in `message_payload` is echoed like any other.
 - **Test aids**: `kill_links()` drops every connection at once (a network cut
   mid-window), `throttle_tps` answers ESME_RTHROTTLED above a rate, and
   `received` / `duplicates` / `binds_refused` record what arrived.

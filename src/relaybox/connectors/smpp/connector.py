@@ -15,7 +15,9 @@
   sent again, with the same relaybox message id TLV, once the link is back.
 - **Receipts**: a `deliver_sm` receipt becomes a `Receipt` keyed by the
   SMSC's message id of the message's last part (the only part that asks for
-  a receipt).  Its `deliver_sm_resp` is sent when the engine has recorded it
+  a receipt), in the normal form of `receipt_id_format` (message_ids.py: the
+  same form the submit's id was stored in; ACCEPTD and ENROUTE change nothing,
+  receipts.py).  Its `deliver_sm_resp` is sent when the engine has recorded it
   (`acknowledge`), or after `receipt_ack_timeout` if the engine could not yet
   match it — so a receipt the process dies holding is delivered again by the
   SMSC.
