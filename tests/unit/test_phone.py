@@ -23,12 +23,13 @@ from relaybox.domain.phone import InvalidPhone, parse_phone
         (4915112345678, "DE"),
         (447700900123, "GB"),
         (48601234567, "PL"),
+        (" +380971234567 ", "UA"),  # blanks around the number are forgiven
     ],
 )
 def test_possible_numbers_get_their_country(value, country):
     phone = parse_phone(value)
     assert phone.country == country
-    assert phone.msisdn == str(value).lstrip("+")
+    assert phone.msisdn == str(value).strip().lstrip("+")
 
 
 #: A national trunk prefix written after the country code is dropped: (as written, E.164 digits, country).

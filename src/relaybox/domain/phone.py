@@ -69,7 +69,9 @@ def parse_phone(value: object) -> Phone:
             raise InvalidPhone("must be a phone number")
         digits = str(value)
     elif isinstance(value, str):
-        digits = value[1:] if value.startswith("+") else value
+        digits = value.strip()  # surrounding blanks are forgiven (older clients pad); inner ones are not
+        if digits.startswith("+"):
+            digits = digits[1:]
     else:
         raise InvalidPhone("must be a phone number")
     if not digits.isascii() or not digits.isdigit():
