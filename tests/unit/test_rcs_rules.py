@@ -84,6 +84,20 @@ def test_explicit_types_and_integer_call_numbers():
     assert problems == [] and content["cards"][0]["suggestions"][0]["phone"] == "380991112233"
 
 
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("+3800991112233", "380991112233"),  # Ukraine's trunk prefix after the country code is dropped
+        ("+330612345678", "33612345678"),  # France
+        (68271234, "68271234"),  # Cook Islands: a whole number of 8 digits
+        ("+390612345678", "390612345678"),  # Italy keeps its leading 0
+    ],
+)
+def test_call_numbers_are_stored_in_e164(written, stored):
+    content, problems = check_options({"cards": [card(suggestions=[{"type": "call", "text": "Call", "phone": written}])]})
+    assert problems == [] and content["cards"][0]["suggestions"][0]["phone"] == stored
+
+
 def test_text_and_cards_together():
     # The official client's model of the `rcs` object of /api/messages/send requires both.
     content, problems = check_options({"text": "Hi", "cards": [card()], "sender": "agent"}, "rcs")

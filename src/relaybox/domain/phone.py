@@ -1,9 +1,21 @@
-"""Phone numbers: what counts as a number, and which country it belongs to.
+"""Phone numbers: the one normal form (E.164 digits) and the country a number belongs to.
 
-Numbers travel as digits only (no `+`), 9 to 15 digits.  libphonenumber decides
-whether a number is *possible* (right length for its country calling code); we
-deliberately do not require it to be *valid* (in an allocated range), because
-operators allocate new ranges faster than the library's metadata follows.
+Every number a tenant sends is read here, once, before it is checked for
+repeats, priced, stored or submitted, so that every later step sees the
+E.164 form (ITU-T E.164; libphonenumber's metadata decides the details):
+
+- digits only, optionally with a leading `+` (an integer from the One API, a
+  string from the legacy API); the digits always start with the country
+  calling code;
+- a national trunk prefix written after the country code is dropped:
+  `+380 0 97…` is `380 97…`, `+33 06…` is `33 6…`, `+7 8 916…` is `7 916…`.
+  A leading zero that belongs to the number itself stays (Italy's `+39 06…`,
+  Côte d'Ivoire's `+225 01…`): libphonenumber knows which is which;
+- the result must be a *possible* number (a full national length for its
+  country calling code) of at most 15 digits; there is no fixed minimum
+  (Cook Islands numbers have 8 digits in all, Tokelau ones 7). It need not
+  be *valid* (in an allocated range): operators allocate new ranges faster
+  than the library's metadata follows.
 """
 
 from __future__ import annotations
@@ -12,11 +24,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, ValidationResult
+
+#: Most digits of an E.164 number, country code included (ITU-T E.164 §6).
+MAX_E164_DIGITS = 15
+#: Most digits accepted as written: 15, plus a trunk prefix and a carrier selection code
+#: (`+55 0 15 11 9…`); libphonenumber refuses a national part of more than 17 digits anyway.
+MAX_WRITTEN_DIGITS = 20
 
 
 class InvalidPhone(ValueError):
-    """The value is not a possible international phone number."""
+    """The value is not a possible international phone number (str(exc) says why, for "The phone number …")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,50 +44,97 @@ class Phone:
 
     @property
     def msisdn(self) -> str:
+        """The E.164 digits without `+`, as the legacy API and SMPP carry them."""
         return str(self.number)
 
 
-def normalize_digits(value: object) -> str:
-    """Accept an integer or a digit string (optionally with a leading `+`)."""
+def parse_phone(value: object) -> Phone:
+    """Normalise a number as a tenant wrote it to its E.164 form and region.
+
+    `value` is an int (One API) or a string of digits with an optional leading
+    `+` (legacy API, RCS phones); the digits start with the country calling
+    code.  Returns `Phone(number=<E.164 digits as int>, country=<ISO 3166
+    alpha-2>)`; the country is the region whose ranges the number matches, or
+    the main region of its calling code when it matches none (a possible but
+    not yet allocated number).  Raises `InvalidPhone` when the value is not
+    digits, or the number is not possible (too short, too long, a length only
+    dialable locally, no such calling code) or belongs to no country (+800,
+    +882 and the other non-geographic codes).  Pure; results are cached per
+    written number.
+    """
     if isinstance(value, bool):
         raise InvalidPhone("must be a phone number")
     if isinstance(value, int):
+        if value <= 0:
+            raise InvalidPhone("must be a phone number")
         digits = str(value)
     elif isinstance(value, str):
-        digits = value.strip()
+        digits = value.strip()  # surrounding blanks are forgiven (older clients pad); inner ones are not
         if digits.startswith("+"):
             digits = digits[1:]
     else:
         raise InvalidPhone("must be a phone number")
     if not digits.isascii() or not digits.isdigit():
         raise InvalidPhone("must contain digits only")
-    if not 9 <= len(digits) <= 15:
-        raise InvalidPhone("must have 9 to 15 digits")
-    return digits
-
-
-def parse_phone(value: object) -> Phone:
-    """Parse and check a number; raise `InvalidPhone` with a short reason."""
-    digits = normalize_digits(value)
-    return _parse_digits(digits)
+    if len(digits) > MAX_WRITTEN_DIGITS:
+        raise InvalidPhone(f"must have at most {MAX_E164_DIGITS} digits")
+    return _normalise(digits)
 
 
 @lru_cache(maxsize=65536)
-def _parse_digits(digits: str) -> Phone:
+def _normalise(digits: str) -> Phone:
     try:
-        parsed = phonenumbers.parse("+" + digits, None)
+        # With the `+`, libphonenumber reads the country code and then strips the
+        # national prefix by the region's own rule (`national_prefix_for_parsing`,
+        # which also knows carrier selection codes and Argentina's 0…15 → 9…)
+        # when what is left has a possible length.
+        number = phonenumbers.parse("+" + digits, None)
     except NumberParseException as exc:
-        raise InvalidPhone("is not a valid phone number") from exc
-    # libphonenumber's is_possible_number() also passes lengths that are only
-    # dialable locally (without an area code, e.g. +380 971 2300): never a
-    # complete international number, so only a full national length counts.
-    if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
-        raise InvalidPhone("is not a valid phone number")
-    region = phonenumbers.region_code_for_number(parsed)
-    if region is None or region == "001":
-        # A possible number outside every region's ranges: fall back to the
-        # main region of its calling code (CONTRACT: "Phone numbers").
-        region = phonenumbers.region_code_for_country_code(parsed.country_code)
-    if region in (None, "ZZ", "001"):
-        raise InvalidPhone("is not a valid phone number")
-    return Phone(number=int(digits), country=region)
+        raise InvalidPhone("has no known country calling code") from exc
+    national = phonenumbers.national_significant_number(number)
+    prefix = _trunk_prefix(number.country_code)
+    if prefix and national.startswith(prefix) and len(national) > len(prefix):
+        number, national = _without_plain_trunk_prefix(number, national, prefix)
+    # is_possible_number() also passes lengths that are only dialable locally
+    # (without an area code, e.g. +380 971 2300): never a complete international
+    # number, so only a full national length counts.
+    if phonenumbers.is_possible_number_with_reason(number) != ValidationResult.IS_POSSIBLE:
+        raise InvalidPhone("is not a possible number for its country calling code")
+    e164 = f"{number.country_code}{national}"
+    if len(e164) > MAX_E164_DIGITS:
+        raise InvalidPhone(f"must have at most {MAX_E164_DIGITS} digits")
+    region = phonenumbers.region_code_for_number(number)
+    if region is None or region == phonenumbers.UNKNOWN_REGION:
+        # A possible number outside every region's ranges: the main region of
+        # its calling code (CONTRACT: "Phone numbers").
+        region = phonenumbers.region_code_for_country_code(number.country_code)
+    if region in (phonenumbers.UNKNOWN_REGION, phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY):
+        raise InvalidPhone("belongs to no country")
+    return Phone(number=int(e164), country=region)
+
+
+@lru_cache(maxsize=None)
+def _trunk_prefix(country_code: int) -> str | None:
+    """The national (trunk) prefix of the main region of a calling code: "0", "8", "06", "1"…, or None."""
+    region = phonenumbers.region_code_for_country_code(country_code)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+    return (metadata.national_prefix or None) if metadata is not None else None
+
+
+def _without_plain_trunk_prefix(number: PhoneNumber, national: str, prefix: str) -> tuple[PhoneNumber, str]:
+    """Drop the plain national prefix where libphonenumber's parsing rule kept it: (number, its national digits).
+
+    The parsing rule can read more than the prefix: in Colombia `0` followed
+    by `3` is also "carrier 3", so `+57 0 321…` would lose `03` and, that
+    being too short, keeps both.  The plain prefix
+    (`PhoneMetadata.national_prefix`) is dropped when the number as written is
+    not valid and without the prefix it is.
+    """
+    if phonenumbers.is_valid_number(number):
+        return number, national
+    rest = national[len(prefix):]
+    shorter = PhoneNumber(country_code=number.country_code, national_number=int(rest))
+    if rest.startswith("0"):
+        shorter.italian_leading_zero = True
+        shorter.number_of_leading_zeros = len(rest) - len(rest.lstrip("0"))
+    return (shorter, rest) if phonenumbers.is_valid_number(shorter) else (number, national)

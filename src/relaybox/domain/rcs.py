@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from relaybox.domain.phone import InvalidPhone, parse_phone
 from relaybox.domain.rules import RuleViolation, check_sender, check_validity, prepare_text
 from relaybox.domain.status import MessageStatus
 
@@ -82,13 +83,12 @@ def _text(value: object, path: str, limit: int, what: str, problems: list[Proble
 
 
 def _phone(value: object) -> str | None:
-    """A call button's number: 9-15 digits (a JSON integer, or a string with an optional `+`)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
+    """A call button's number in its E.164 form (domain/phone.py): the digits, or None when it is not a
+    possible number (a JSON integer, or a string with an optional `+`)."""
+    try:
+        return parse_phone(value).msisdn
+    except InvalidPhone:
         return None
-    digits = value[1:] if value.startswith("+") else value
-    return digits if digits.isascii() and digits.isdigit() and 9 <= len(digits) <= 15 else None
 
 
 def _suggestion(raw: object, path: str, problems: list[Problem]) -> dict | None:
@@ -115,7 +115,7 @@ def _suggestion(raw: object, path: str, problems: list[Problem]) -> dict | None:
     else:
         phone = _phone(raw.get("phone"))
         if phone is None:
-            problems.append((f"{path}.phone", "The phone must be 9-15 digits."))
+            problems.append((f"{path}.phone", "The phone must be a possible international number (E.164 digits)."))
         out["phone"] = phone
     postback = raw.get("postback_data")
     if postback is not None:
