@@ -162,16 +162,18 @@ def interpret(call: Call[T], response: httpx.Response) -> T:
                                     status_code=status, body=body) from exc
 
 
-def jwt_expiry(token: str) -> float | None:
-    """The `exp` claim (Unix seconds) of a JWT, read without checking the signature (the server
-    checks it; the client only needs to know when to refresh)."""
+def jwt_lifetime(token: str) -> tuple[float | None, float | None]:
+    """(`exp` − `iat`, `exp`) of a JWT in seconds, read without checking the signature (the server
+    checks it; the client only needs to know when to refresh); None where a claim is missing."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        exp = claims.get("exp")
-        return float(exp) if isinstance(exp, (int, float)) else None
+        exp, iat = claims.get("exp"), claims.get("iat")
     except (IndexError, ValueError, AttributeError):
-        return None
+        return None, None
+    if not isinstance(exp, (int, float)):
+        return None, None
+    return (float(exp - iat) if isinstance(iat, (int, float)) else None), float(exp)
 
 
 class Session:
@@ -198,8 +200,11 @@ class Session:
         return call.family == Family.ONEAPI and self.auth == "bearer" and self.api_key is not None
 
     def _keep(self, token: str) -> None:
+        # Expiry on this machine's clock: now + the token's lifetime (exp − iat), so a server whose
+        # clock differs from ours does not make every call refresh first.  Without iat, exp itself.
         self.token = token
-        self.token_expires = jwt_expiry(token)
+        lifetime, exp = jwt_lifetime(token)
+        self.token_expires = self.clock() + lifetime if lifetime is not None else exp
 
     def _ensure_token(self) -> Generator[Step, Reply, None]:
         if self.token is not None:
