@@ -58,6 +58,8 @@ def friendly(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except (RelayboxClientError, Fail, CsvProblem) as exc:
             err.print(f"[red]error:[/red] {_one_line(exc)}", highlight=False, soft_wrap=True)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            err.print(f"[red]error:[/red] not a readable CSV file (UTF-8 text): {_one_line(exc)}", highlight=False)
         except OSError as exc:
             err.print(f"[red]error:[/red] {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), highlight=False)
         except KeyboardInterrupt:

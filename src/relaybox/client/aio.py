@@ -73,7 +73,7 @@ class AsyncClient:
                     try:
                         reply: Reply = await self._http.request(step.method, step.url, params=step.params, json=step.json,
                                                           headers=step.headers)
-                    except httpx.HTTPError as exc:
+                    except (httpx.HTTPError, httpx.InvalidURL) as exc:
                         reply = exc
                     step = flow.send(reply)
                 else:

@@ -84,10 +84,12 @@ class Sleep:
 
 
 Step = Send | Sleep
-Reply = httpx.Response | httpx.HTTPError | None
+Reply = httpx.Response | Exception | None
 
 #: Transport failures where the request certainly never reached the server.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: Failures after which the request may have been acted on: repeated for idempotent calls only.
+MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
 def retry_after_seconds(response: httpx.Response, now: Callable[[], float] = time.time) -> float | None:
@@ -263,8 +265,8 @@ class Session:
         while True:
             attempt += 1
             reply = yield Send(call.method, base + call.path, call.params, call.json, self._headers(call))
-            if isinstance(reply, httpx.HTTPError):
-                may_repeat = isinstance(reply, NOT_SENT) or (call.idempotent and isinstance(reply, httpx.TransportError))
+            if isinstance(reply, Exception):  # no answer (a bad URL included): nothing to interpret
+                may_repeat = isinstance(reply, NOT_SENT) or (call.idempotent and isinstance(reply, MAYBE_SENT))
                 if not may_repeat or attempt >= self.retry.attempts:
                     raise errors.TransportError(f"{call.method} {base + call.path}: {_describe(reply)}") from reply
                 delay = self.retry.delay(attempt, None)
@@ -286,6 +288,6 @@ class Session:
             yield Sleep(delay)
 
 
-def _describe(exc: httpx.HTTPError) -> str:
+def _describe(exc: Exception) -> str:
     text = str(exc) or exc.__class__.__name__
     return text.splitlines()[0][:200]
