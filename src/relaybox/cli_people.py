@@ -13,6 +13,7 @@ import functools
 import itertools
 import os
 import time
+from datetime import UTC, datetime
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -266,17 +267,37 @@ def campaigns_watch(
     """Redraw a campaign's statistics as its messages move, until it is done or stopped."""
     deadline = time.monotonic() + timeout if timeout is not None else None
     with _client(url, api_key) as client:
-        detail = client.campaign_detail(campaign_id)
-        with Live(_detail_table(detail), console=console, refresh_per_second=4, auto_refresh=False) as live:
+
+        def looks():
+            # the campaign's detail now, then after every interval, until it is final
+            detail = client.campaign_detail(campaign_id)
+            yield detail
             while not _finished(detail):
                 if deadline is not None and time.monotonic() >= deadline:
                     raise Fail(f"campaign {campaign_id} is still {detail.status} after {timeout:g} s")
                 time.sleep(interval)
                 detail = client.campaign_detail(campaign_id)
-                live.update(_detail_table(detail), refresh=True)
-        if not console.is_terminal:
-            console.line()  # Live leaves its last frame without a line end when not on a terminal
+                yield detail
+
+        if console.is_terminal:
+            with Live(console=console, auto_refresh=False) as live:
+                for detail in looks():
+                    live.update(_detail_table(detail), refresh=True)
+        else:
+            # not a terminal (a log, a pipe): a line whenever the counts change, then the table
+            last = None
+            for detail in looks():
+                counts = _counts(detail)
+                if counts != last:
+                    console.print(f"{_time(datetime.now(UTC))} {counts}", highlight=False)
+                    last = counts
+            console.print(_detail_table(detail))
     console.print(f"campaign {campaign_id} {detail.status}", highlight=False)
+
+
+def _counts(d: CampaignDetail) -> str:
+    counts = ", ".join(f"{name} {count:,}" for name, count in d.statistics.items() if count)
+    return f"{d.status}: {counts or 'no messages yet'}"
 
 
 def _finished(d: CampaignDetail) -> bool:

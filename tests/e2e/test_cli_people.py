@@ -54,7 +54,9 @@ def test_send_one_then_status_by_id_and_reference(server, key, client):
     m = client.message(message_id)
     assert m.campaign_id == campaign_id and m.phone == 380971231001 and m.reference_id == "cliref1"
     by_id = relaybox(server, key, "status", str(message_id)).stdout
-    by_ref = relaybox(server, key, "status", "--reference", "cliref1").stdout
+    # the flags instead of the environment
+    by_ref = relaybox(server, "", "status", "--reference", "cliref1", "--url", server.base_url, "--api-key", key,
+                      env={"RELAYBOX_URL": "http://127.0.0.1:9"}).stdout
     for shown in (by_id, by_ref):
         assert "380971231001" in shown and "hello cli" in shown and str(campaign_id) in shown
         assert re.search(r"status\s+(accepted|sending|sent|delivered)", shown)
@@ -96,15 +98,48 @@ def test_server_refusal_names_the_csv_line(server, key, tmp_path):
 def test_campaigns_list_show_and_watch_until_done(server, key, client):
     campaign = client.send_sms([380971234000 + i for i in (11, 12, 13, 1, 2, 3, 4)], "watch me", "relaybox")
     listed = relaybox(server, key, "campaigns", "list", "--limit", "5").stdout
-    assert re.search(rf"\b{campaign.id}\b", listed)
+    assert re.search(rf"│ {campaign.id}\s+│", listed)
     watched = relaybox(server, key, "campaigns", "watch", str(campaign.id), "--interval", "0.2", "--timeout", "60").stdout
-    assert watched.strip().splitlines()[-1] == f"campaign {campaign.id} done"
+    lines = watched.strip().splitlines()
+    assert lines[-1] == f"campaign {campaign.id} done"
+    progress = [line.split(" ", 2)[2] for line in lines if PROGRESS_LINE.match(line)]
+    assert progress[-1].startswith("done: ")
+    assert len(set(progress)) == len(progress)  # a line per change, none repeated
     detail = client.campaign_detail(campaign.id)
+    assert sum(detail.statistics.values()) == 7
     for status, count in detail.statistics.items():
-        if count:
+        if count:  # the simulator's magic numbers: delivered, and one each of the other endings
+            assert f"{status} {count}" in progress[-1]
             assert re.search(rf"{status}\s+│\s+{count}\b", watched), (status, count, watched)
     shown = relaybox(server, key, "campaigns", "show", str(campaign.id)).stdout
-    assert "watch" not in shown and "done" in shown and re.search(r"messages\s+7\b", shown)
+    assert "done" in shown and re.search(r"messages\s+7\b", shown)
+
+
+#: A line `relaybox campaigns watch` prints when the counts change (not on a terminal).
+PROGRESS_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+: ")
+
+
+def test_watch_redraws_as_the_campaign_changes(server, key, client):
+    # a campaign that waits until it is stopped: the watch shows it scheduled, then stopped
+    start = datetime.now(UTC) + timedelta(days=1)
+    campaign = client.send_sms([380971238001, 380971238002], "watch the stop", "relaybox", start_at=start)
+    watch = subprocess.Popen(
+        [sys.executable, "-m", "relaybox.cli", "campaigns", "watch", str(campaign.id), "--interval", "0.2",
+         "--timeout", "120"],
+        env={**os.environ, "RELAYBOX_URL": server.base_url, "RELAYBOX_API_KEY": key, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = watch.stdout.readline()
+        assert PROGRESS_LINE.match(first) and first.split(" ", 2)[2].strip() == "scheduled: scheduled 2"
+        client.stop_campaign(campaign.id)
+        rest, errors = watch.communicate(timeout=90)
+    finally:
+        watch.kill()
+    assert watch.returncode == 0, errors
+    progress = [line.split(" ", 2)[2] for line in rest.splitlines() if PROGRESS_LINE.match(line)]
+    assert progress and progress[-1].startswith("stopped: ")
+    assert rest.strip().splitlines()[-1] == f"campaign {campaign.id} stopped"
 
 
 def test_campaigns_stop_a_scheduled_campaign(server, key, client):

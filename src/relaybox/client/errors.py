@@ -56,8 +56,8 @@ class ValidationError(RelayboxClientError):
         self.errors: dict[str, list[str]] = errors or {}
 
     def __str__(self) -> str:
-        if not self.errors:
-            return self.message
+        if not self.errors or all(m == [self.message] for m in self.errors.values()):
+            return self.message  # `Not enough money`: the one error says it already
         details = "; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in self.errors.items())
         return f"{self.message} ({details})"
 
