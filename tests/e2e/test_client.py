@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from relaybox.client import (
@@ -190,3 +189,14 @@ def test_unreachable_server_is_a_transport_error():
     with Client("http://127.0.0.1:9", "test_" + "k" * 20, retry=Retry(attempts=2, backoff=0.01)) as c:
         with pytest.raises(TransportError):
             c.balance()
+
+
+def test_individual_price_and_tariffs(client):
+    quote = client.price([380971230061, 380971230062], "two of these", "relaybox")
+    campaign = client.send_individual([
+        {"phone": 380971230061, "text": "two of these", "sender": "relaybox"},
+        {"phone": "+380971230062", "text": "two of these", "sender": "relaybox", "reference_id": "indiv1"},
+    ])
+    assert campaign.calculated_price == quote.price and quote.currency == "EUR"
+    assert client.message_by_reference("indiv1").campaign_id == campaign.id
+    assert any(t.is_default for t in client.tariffs(limit=15))
