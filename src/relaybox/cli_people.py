@@ -23,7 +23,9 @@ import typer
 from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from relaybox.cli_files import EXPORT_COLUMNS, CsvProblem, chunks, export_row, read_numbers
 from relaybox.client import Client, RelayboxClientError, ValidationError
@@ -58,11 +60,11 @@ def friendly(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except (RelayboxClientError, Fail, CsvProblem) as exc:
-            err.print(f"[red]error:[/red] {_one_line(exc)}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error:[/red] {escape(_one_line(exc))}", highlight=False, soft_wrap=True)
         except (UnicodeDecodeError, csv.Error) as exc:
-            err.print(f"[red]error:[/red] not a readable CSV file (UTF-8 text): {_one_line(exc)}", highlight=False)
+            err.print(f"[red]error:[/red] not a readable CSV file (UTF-8 text): {escape(_one_line(exc))}", highlight=False)
         except OSError as exc:
-            err.print(f"[red]error:[/red] {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), highlight=False)
+            err.print("[red]error:[/red] " + escape(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")), highlight=False)
         except KeyboardInterrupt:
             err.print("interrupted")
         raise typer.Exit(1)
@@ -83,6 +85,11 @@ def _progress() -> Progress:
 
 def _time(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+
+
+def _add_row(table: Table, *cells: object) -> None:
+    """A row of plain text: what a server sends (a message's text, a campaign's name) is never markup."""
+    table.add_row(*(Text("" if c is None else str(c)) for c in cells))
 
 
 def _money(value: Decimal | None, currency: str | None) -> str:
@@ -114,11 +121,11 @@ def send(
     with _client(url, api_key) as client:
         if phone is not None:
             campaign = client.send_sms([(phone, reference)], text, sender, **options)
-            console.print(f"campaign [bold]{campaign.id}[/bold] {campaign.status}: 1 message to {phone}, "
-                          f"{_money(campaign.calculated_price, campaign.currency)}", highlight=False)
+            console.print(f"campaign {campaign.id} {campaign.status}: 1 message to {phone}, "
+                          f"{_money(campaign.calculated_price, campaign.currency)}", highlight=False, markup=False)
             found = client.messages(campaign_id=campaign.id, limit=15).items
             if found:
-                console.print(f"message [bold]{found[0].id}[/bold] {found[0].status}", highlight=False)
+                console.print(f"message {found[0].id} {found[0].status}", highlight=False, markup=False)
             return
         _send_csv(client, csv_file, text, sender, chunk_size, options)
 
@@ -142,7 +149,7 @@ def _send_csv(client: Client, path: Path, text: str, sender: str, chunk_size: in
             progress.advance(task, len(chunk))
     table = Table("campaign", "phones", "status", "price", title=f"{total:,} numbers from {path.name}")
     for campaign, count in sent:
-        table.add_row(str(campaign.id), f"{count:,}", campaign.status, _money(campaign.calculated_price, campaign.currency))
+        _add_row(table, str(campaign.id), f"{count:,}", campaign.status, _money(campaign.calculated_price, campaign.currency))
     console.print(table)
     price = sum((c.calculated_price or Decimal(0) for c, _ in sent), Decimal(0))
     console.print(f"sent {total:,} numbers in {len(sent)} campaign(s): {', '.join(str(c.id) for c, _ in sent)}; "
@@ -199,7 +206,7 @@ def status(
                     ("text", m.text)]
     table = Table(show_header=False, box=None)
     for name, value in rows:
-        table.add_row(f"[bold]{name}[/bold]", "" if value is None else str(value))
+        _add_row(table, name, value)
     console.print(table)
 
 
@@ -226,7 +233,7 @@ def campaigns_list(
             client.iter_campaigns(sort=sort, way=way, limit=max(30, min(500, limit)), **filters), limit))
     table = Table("id", "created", "status", "sender", "name", "sent", "delivered")
     for c in found:
-        table.add_row(str(c.id), _time(c.created_at), c.status, c.sender or "", c.name or "", str(c.statistics.sent),
+        _add_row(table, str(c.id), _time(c.created_at), c.status, c.sender or "", c.name or "", str(c.statistics.sent),
                       str(c.statistics.delivered))
     console.print(table)
 
@@ -237,11 +244,11 @@ def _detail_table(d: CampaignDetail) -> Group:
                         ("created", _time(d.created_at)), ("started", _time(d.actual_start_at or d.started_at)),
                         ("finished", _time(d.finished_at)), ("messages", d.total_messages),
                         ("price", _money(d.total_price, d.currency))):
-        head.add_row(f"[bold]{name}[/bold]", "" if value is None else str(value))
+        _add_row(head, name, value)
     counts = Table("status", "messages", title="statistics")
     for name, count in d.statistics.items():
         if count or name in ("delivered", "sent", "accepted"):
-            counts.add_row(name, f"{count:,}")
+            _add_row(counts, name, f"{count:,}")
     return Group(head, counts)
 
 
@@ -289,10 +296,10 @@ def campaigns_watch(
             for detail in looks():
                 counts = _counts(detail)
                 if counts != last:
-                    console.print(f"{_time(datetime.now(UTC))} {counts}", highlight=False)
+                    console.print(f"{_time(datetime.now(UTC))} {counts}", highlight=False, markup=False)
                     last = counts
             console.print(_detail_table(detail))
-    console.print(f"campaign {campaign_id} {detail.status}", highlight=False)
+    console.print(f"campaign {campaign_id} {detail.status}", highlight=False, markup=False)
 
 
 def _counts(d: CampaignDetail) -> str:
@@ -313,7 +320,7 @@ def campaigns_stop(
     """Stop a scheduled, sending or paused campaign; its unsent messages are refunded."""
     with _client(url, api_key) as client:
         stopped = client.stop_campaign(campaign_id)
-    console.print(f"campaign {stopped.id} {stopped.status}", highlight=False)
+    console.print(f"campaign {stopped.id} {stopped.status}", highlight=False, markup=False)
 
 
 # -- messages ----------------------------------------------------------------------------------------------
@@ -342,7 +349,7 @@ def messages(
         found = list(itertools.islice(client.iter_messages(sort=sort, way=way, limit=max(15, min(500, shown)), **filters), shown))
     table = Table("id", "campaign", "phone", "status", "created", "delivered", "parts", "price", "reference")
     for m in found:
-        table.add_row(str(m.id), str(m.campaign_id or ""), str(m.phone), m.status, _time(m.created_at),
+        _add_row(table, str(m.id), str(m.campaign_id or ""), str(m.phone), m.status, _time(m.created_at),
                       _time(m.delivered_at), str(m.parts or ""), _money(m.amount.value, m.amount.currency) if m.amount else "",
                       m.reference_id or "")
     console.print(table)
@@ -368,7 +375,7 @@ def _export(client: Client, path: Path, filters: dict, sort: str, way: str, limi
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    console.print(f"exported {written:,} messages to {path}", highlight=False)
+    console.print(f"exported {written:,} messages to {path}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:
