@@ -39,8 +39,8 @@ err = Console(stderr=True)
 #: The most phones one campaign takes (One API `POST /api/campaigns/sms/send`).
 MAX_CAMPAIGN_PHONES = 10_000
 
-UrlOpt = Annotated[str, typer.Option("--url", envvar="RELAYBOX_URL", help="Base URL of the API (relaybox or any BSG-compatible one) [env: RELAYBOX_URL]")]
-KeyOpt = Annotated[Optional[str], typer.Option("--api-key", envvar="RELAYBOX_API_KEY", help="API key, live_… or test_… [env: RELAYBOX_API_KEY]", show_default=False)]
+UrlOpt = Annotated[str, typer.Option("--url", envvar="RELAYBOX_URL", help="Base URL of the API (relaybox or any BSG-compatible one)")]
+KeyOpt = Annotated[Optional[str], typer.Option("--api-key", envvar="RELAYBOX_API_KEY", help="API key, live_… or test_…", show_default=False)]
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
@@ -108,8 +108,8 @@ def send(
     reference: Annotated[Optional[str], typer.Option("--reference", help="Your reference for the one number (1-32 of A-Z a-z 0-9 _ -)")] = None,
     csv_file: Annotated[Optional[Path], typer.Option("--csv", help="Send to every number of this CSV (column phone/number/msisdn or the first; optional reference)", dir_okay=False)] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, max=MAX_CAMPAIGN_PHONES, help="Phones per campaign for --csv")] = MAX_CAMPAIGN_PHONES,
-    validity: Annotated[Optional[int], typer.Option("--validity", min=1, max=72, help="Hours to try delivering [default: 72]", show_default=False)] = None,
-    tariff: Annotated[Optional[int], typer.Option("--tariff", min=0, max=9, help="Tariff code [default: the account's]", show_default=False)] = None,
+    validity: Annotated[Optional[int], typer.Option("--validity", min=1, max=72, help="Hours to try delivering (default 72)", show_default=False)] = None,
+    tariff: Annotated[Optional[int], typer.Option("--tariff", min=0, max=9, help="Tariff code (default: the account's)", show_default=False)] = None,
     start_at: Annotated[Optional[str], typer.Option("--start-at", help="Schedule: YYYY-MM-DD HH:MM:SS (UTC) or ISO 8601", show_default=False)] = None,
     url: UrlOpt = DEFAULT_URL,
     api_key: KeyOpt = None,
@@ -329,11 +329,11 @@ def campaigns_stop(
 def messages(
     campaign: Annotated[Optional[int], typer.Option("--campaign", help="Only this campaign's messages", show_default=False)] = None,
     reference: Annotated[Optional[str], typer.Option("--reference", help="Only the message with this reference", show_default=False)] = None,
-    date_from: Annotated[Optional[str], typer.Option("--from", help="Created at or after (UTC) [default: 3 months before --to]", show_default=False)] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", help="Created at or before (UTC) [default: now]", show_default=False)] = None,
+    date_from: Annotated[Optional[str], typer.Option("--from", help="Created at or after (UTC; default 3 months before --to)", show_default=False)] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Created at or before (UTC; default now)", show_default=False)] = None,
     sort: Annotated[str, typer.Option("--sort", help="id, phone or delivered")] = "id",
     way: Annotated[str, typer.Option("--way", help="asc or desc")] = "asc",
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="At most this many messages [default: 50 shown; all exported]", show_default=False)] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="At most this many messages (default 50 shown; all exported)", show_default=False)] = None,
     export: Annotated[Optional[Path], typer.Option("--export", help="Write the messages to this CSV file instead (streamed page by page)", dir_okay=False, show_default=False)] = None,
     url: UrlOpt = DEFAULT_URL,
     api_key: KeyOpt = None,
