@@ -26,7 +26,9 @@ Tokens (One API): with `auth="bearer"` the session logs in with the API key on f
 (`POST /api/auth/refresh`, falling back to a new login), and after a 401 on a call made with a
 token logs in again once and repeats the call (a 401 means the call was not acted on).
 With `auth="key"` every call carries `X-API-KEY` (relaybox accepts it; BSG documents only JWTs).
-Legacy calls always carry `X-API-KEY`.
+Legacy calls always carry `X-API-KEY`.  Calls made at once (tasks sharing an `AsyncClient`,
+threads sharing a `Client`) before the first token may each log in; the last token kept wins and
+every one of them is valid, so this costs a request, never a failure.
 """
 
 from __future__ import annotations
