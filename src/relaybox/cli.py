@@ -14,7 +14,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from relaybox import cli_delivery
+from relaybox import cli_delivery, cli_people
 from relaybox.cli_delivery import ConfigOpt, check_config
 from relaybox.config import Settings
 
@@ -286,6 +286,7 @@ def demo(
 
 
 cli_delivery.register(app, account_app)  # connectors, smsc, webhooks, account webhook
+cli_people.register(app)  # send, status, campaigns, messages: over HTTP through relaybox.client
 
 
 if __name__ == "__main__":  # pragma: no cover
