@@ -16,7 +16,7 @@ DEMO_KEY = "test_" + "demo" * 5 + "Key0000"
 def owner(path: str | Path) -> Literal["none", "demo", "other"]:
     """"none": no database there yet; "demo": made by `relaybox demo`; "other": anything else.
 
-    Read only (the file is opened with mode=ro), so looking changes nothing.  A database made by a
+    Read only, so looking changes nothing.  A database made by a
     demo older than the mark counts as the demo's when its only account holds the demo key.
     """
     from relaybox.store.accounts import hash_key
@@ -24,8 +24,11 @@ def owner(path: str | Path) -> Literal["none", "demo", "other"]:
     path = Path(path)
     if not path.exists() or path.stat().st_size == 0:
         return "none"
+    # Without a -wal file the main file holds everything, and `immutable` reads it without creating
+    # the -wal and -shm files that even a read-only open of a WAL database makes; with one, those exist.
+    wal = path.with_name(path.name + "-wal").exists()
     try:
-        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?{'mode=ro' if wal else 'immutable=1'}", uri=True)
     except sqlite3.Error:
         return "other"
     try:
