@@ -246,22 +246,22 @@ def demo(
     host = "127.0.0.1"
     path = demo_database.removeprefix("sqlite:///")
     settings = settings_from(host=host, port=port or 8000, database_url=f"sqlite:///{path}", sim_speed=sim_speed)
-    check_secret(settings)
     key = demo_mark.DEMO_KEY
     if demo_mark.owner(path) == "other":
         typer.echo(f"relaybox demo: {path} is not a database made by `relaybox demo`; "
                    "give it a file of its own with --demo-database", err=True)
         raise typer.Exit(2)
+    check_secret(settings)
 
     async def prepare() -> None:
         platform = await open_platform(settings)
         try:
             from relaybox.store import accounts as accounts_store
-            from relaybox.domain.timefmt import utcnow
+            from relaybox.store import keys as keys_store
 
             async with platform.db.write() as conn:
                 await accounts_store.keep_setting(conn, demo_mark.MARK, "1")
-                known = await accounts_store.caller_for_key(conn, key, utcnow())
+                known = await keys_store.get_key(conn, key=key)
             if known is None:
                 await create_account(platform, name="Demo", currency="EUR", balance=Decimal("100"), api_key=key)
         finally:

@@ -117,10 +117,6 @@ async def get_setting(conn: AsyncConnection, key: str) -> str | None:
     return (await conn.execute(select(settings.c.value).where(settings.c.key == key))).scalar()
 
 
-async def put_setting(conn: AsyncConnection, key: str, value: str) -> None:
-    await conn.execute(insert(settings).values(key=key, value=value))
-
-
 async def spendable(conn: AsyncConnection, account_ids: list[int]) -> dict[int, int]:
     """balance + credit per account, locked on PostgreSQL until the transaction ends."""
     if conn.dialect.name == "sqlite":  # driver SQL: the single-send group commit runs this under the write lock
