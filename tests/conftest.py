@@ -14,7 +14,7 @@ from relaybox.api.app import create_app, open_platform
 from relaybox.config import Settings
 from relaybox.services.platform import Platform
 from tests import pg
-from tests.factories import make_account
+from tests.factories import TEST_JWT_SECRET, make_account
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -44,7 +44,7 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, sim_speed=0, jwt_secret="test-secret", duplicate_window_seconds=10)
+    return Settings(database_url=database_url, sim_speed=0, jwt_secret=TEST_JWT_SECRET, duplicate_window_seconds=10)
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ from relaybox.services.accounts import add_key, create_account
 from relaybox.services.auth import new_api_key
 from relaybox.services.platform import Platform
 
+#: The tests' JWT secret: 32 bytes or more, as relaybox requires (services/jwt_keys.py).
+TEST_JWT_SECRET = "relaybox-tests-jwt-secret-0123456789abcdef"
+
 
 async def make_account(
     platform: Platform,

@@ -14,7 +14,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from relaybox import cli_delivery, cli_people
+from relaybox import cli_admin, cli_delivery, cli_people
 from relaybox.cli_delivery import ConfigOpt, check_config
 from relaybox.config import Settings
 
@@ -43,6 +43,21 @@ LogLevelOpt = Annotated[str, typer.Option("--log-level", envvar="RELAYBOX_LOG_LE
 def settings_from(**overrides) -> Settings:
     """Environment first, then the flags that were given."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def check_secret(settings: Settings, *, configured_only: bool = False) -> None:
+    """Refuse to start with a JWT secret under 32 bytes (or an unusable secret file): one line, exit 2."""
+    from relaybox.services.jwt_keys import SecretError, check_secret as check_length, load_secret
+
+    try:
+        if configured_only:  # a process that signs nothing: only what it was given is checked
+            if settings.jwt_secret is not None:
+                check_length(settings.jwt_secret, "RELAYBOX_JWT_SECRET")
+        else:
+            load_secret(settings)
+    except SecretError as exc:
+        typer.echo(f"relaybox: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _parse_amount(value: str, name: str) -> Decimal:
@@ -82,6 +97,7 @@ def serve(
         overrides["engine_process"] = False if engine_in_process else os.environ.get("RELAYBOX_ENGINE_PROCESS", "true")
     settings = settings_from(**overrides)
     check_config(settings.config)
+    check_secret(settings)
     if workers == 1:
         uvicorn.run(create_app(settings, tune_gc=True), host=settings.host, port=settings.port, log_level=settings.log_level,
                     access_log=False)
@@ -122,6 +138,7 @@ def worker(
         engine_concurrency=concurrency, log_level=log_level, config=config,
     )
     check_config(settings.config)
+    check_secret(settings, configured_only=True)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def run() -> None:
@@ -211,29 +228,40 @@ def _free_port(host: str) -> int:
 @app.command()
 def demo(
     port: PortOpt = None,
-    database_url: Annotated[Optional[str], typer.Option("--database-url", envvar="RELAYBOX_DATABASE_URL", help="Store URL [env: RELAYBOX_DATABASE_URL]", show_default="sqlite:///relaybox-demo.db")] = None,
+    demo_database: Annotated[str, typer.Option("--demo-database", envvar="RELAYBOX_DEMO_DATABASE", help="The demo's own SQLite file: made by the demo, or refused [env: RELAYBOX_DEMO_DATABASE]")] = "relaybox-demo.db",
     sim_speed: SpeedOpt = None,
     exit_after: Annotated[Optional[float], typer.Option("--exit-after", help="Stop after this many seconds (for scripts)")] = None,
 ) -> None:
-    """Start relaybox with a demo account and a little simulated traffic, and show how to use it."""
+    """Start relaybox with a demo account and a little simulated traffic, and show how to use it.
+
+    The demo only ever uses its own SQLite file (--demo-database), never RELAYBOX_DATABASE_URL: its
+    key is public, so it refuses a file that an earlier demo did not make.
+    """
     import uvicorn
 
     from relaybox.api.app import create_app, open_platform
     from relaybox.services.accounts import create_account
+    from relaybox.store import demo_mark
 
     host = "127.0.0.1"
-    settings = settings_from(
-        host=host, port=port or 8000, database_url=database_url or "sqlite:///relaybox-demo.db", sim_speed=sim_speed,
-    )
-    key = "test_" + "demo" * 5 + "Key0000"  # a test key: simulated traffic, never charged
+    path = demo_database.removeprefix("sqlite:///")
+    settings = settings_from(host=host, port=port or 8000, database_url=f"sqlite:///{path}", sim_speed=sim_speed)
+    key = demo_mark.DEMO_KEY
+    if demo_mark.owner(path) == "other":
+        typer.echo(f"relaybox demo: {path} is not a database made by `relaybox demo`; "
+                   "give it a file of its own with --demo-database", err=True)
+        raise typer.Exit(2)
+    check_secret(settings)
 
     async def prepare() -> None:
         platform = await open_platform(settings)
         try:
             from relaybox.store import accounts as accounts_store
+            from relaybox.store import keys as keys_store
 
-            async with platform.db.read() as conn:
-                known = await accounts_store.caller_for_key(conn, key)
+            async with platform.db.write() as conn:
+                await accounts_store.keep_setting(conn, demo_mark.MARK, "1")
+                known = await keys_store.get_key(conn, key=key)
             if known is None:
                 await create_account(platform, name="Demo", currency="EUR", balance=Decimal("100"), api_key=key)
         finally:
@@ -286,6 +314,7 @@ def demo(
 
 
 cli_delivery.register(app, account_app)  # connectors, smsc, webhooks, account webhook
+cli_admin.register(app, account_app)  # key create|list|revoke|rotate, account list|block|unblock|top-up|ledger
 cli_people.register(app)  # send, status, campaigns, messages: over HTTP through relaybox.client
 
 

@@ -15,8 +15,19 @@ class Settings(BaseSettings):
     database_url: str = Field("sqlite:///relaybox.db", description="SQLAlchemy URL of the store")
     host: str = "127.0.0.1"
     port: int = 8000
-    jwt_secret: str | None = Field(None, description="HMAC secret for JWTs; generated and stored on first start if unset")
+    jwt_secret: str | None = Field(
+        None, description="HMAC secret for JWTs, 32 bytes or more; unset: one generated into a file in the state "
+        "directory (services/jwt_keys.py)",
+    )
     jwt_ttl_seconds: int = 3600
+    state_dir: str | None = Field(
+        None, description="folder of the generated JWT secret file; unset: the SQLite database's folder, or the "
+        "working folder on PostgreSQL",
+    )
+    auth_cache_seconds: float = Field(
+        5.0, ge=0, description="how long a process trusts a key's or an account's state: bounds how long a revoked "
+        "key, its JWTs, or a blocked account keep working",
+    )
     sim_speed: float = Field(1.0, ge=0, description="simulator time scale: 1 realistic, 0 as fast as possible")
     sim_profile: Literal["magic", "realistic"] = "magic"
     sim_seed: int = 0

@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, func, select
 from relaybox.config import Settings
 from relaybox.store.pricing import load_price_book
 from relaybox.store.tables import accounts, campaigns, messages, rates
-from tests.factories import DELIVERED, extra_key, make_account
+from tests.factories import TEST_JWT_SECRET, DELIVERED, extra_key, make_account
 
 #: The body limit of this module's app: small enough to test cheaply, large
 #: enough for a 10,001-phone body to reach the schema check.
@@ -29,8 +29,6 @@ PRICE = "/api/campaigns/price"
 SINGLE = "/api/messages/send"
 INVALID = "The given data was invalid."
 
-# The fixtures' JWT secret is short; so are some of the forged ones below.
-pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 
 
 @pytest.fixture
@@ -38,7 +36,7 @@ def settings(database_url) -> Settings:
     return Settings(
         database_url=database_url,
         sim_speed=0,
-        jwt_secret="test-secret",
+        jwt_secret=TEST_JWT_SECRET,
         duplicate_window_seconds=10,
         max_body_bytes=MAX_BODY,
     )
@@ -834,25 +832,45 @@ async def test_bad_authorization_header(client, account, authorization):
         assert (r.status_code, r.json()) == (401, {"message": "Unauthenticated."}), (method, path)
 
 
-async def test_expired_forged_and_foreign_tokens(client, app_platform, account):
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the HS512 forgery
+async def test_expired_forged_and_foreign_tokens(app, client, app_platform, account):
     account_id = account[0]
+    other_id, other_key = await make_account(app_platform)
+    login = await client.post("/api/auth/login", json={"api_key": account[1]})
+    real = jwt.decode(login.json()["bearer"], options={"verify_signature": False})
+    kid, aud = real["kid"], real["aud"]
+    other_kid = jwt.decode((await client.post("/api/auth/login", json={"api_key": other_key})).json()["bearer"],
+                           options={"verify_signature": False})["kid"]
+    assert aud == app.state.authenticator.audience and kid != other_kid
     now = int(time.time())
+    mine = {"sub": str(account_id), "kid": kid, "aud": aud}
     tokens = [
-        _token("test-secret", sub=str(account_id), exp=now - 1),  # expired
-        _token("another-secret", sub=str(account_id)),  # not signed by us
-        jwt.encode({"sub": str(account_id)}, "test-secret", algorithm="HS256"),  # no expiry
-        _token("test-secret", sub="not-a-number"),
-        _token("test-secret"),  # no subject
-        jwt.encode({"sub": str(account_id), "exp": now + 60}, "test-secret", algorithm="HS512"),  # other algorithm
-        jwt.encode({"sub": str(account_id), "exp": now + 60}, None, algorithm="none"),  # unsigned
+        _token(TEST_JWT_SECRET, **mine, exp=now - 1),  # expired
+        _token("another-secret-of-32-bytes-or-more-0000", **mine),  # not signed by us
+        jwt.encode(mine, TEST_JWT_SECRET, algorithm="HS256"),  # no expiry
+        _token(TEST_JWT_SECRET, **{**mine, "sub": "not-a-number"}),
+        _token(TEST_JWT_SECRET, kid=kid, aud=aud),  # no subject
+        _token(TEST_JWT_SECRET, sub=str(account_id)),  # issued by older code: no key id (nor audience)
+        _token(TEST_JWT_SECRET, sub=str(account_id), aud=aud),  # no key id
+        _token(TEST_JWT_SECRET, **{**mine, "kid": other_kid}),  # another account's key
+        _token(TEST_JWT_SECRET, **{**mine, "kid": str(kid)}),  # key id of the wrong type
+        _token(TEST_JWT_SECRET, **{**mine, "kid": True}),
+        _token(TEST_JWT_SECRET, **{**mine, "kid": 2**70}),  # no such BIGINT
+        _token(TEST_JWT_SECRET, **{**mine, "kid": -1}),
+        _token(TEST_JWT_SECRET, **{**mine, "aud": "another-deployment"}),  # another deployment's token
+        _token(TEST_JWT_SECRET, sub=str(account_id), kid=kid),  # no audience
+        jwt.encode({**mine, "exp": now + 60}, TEST_JWT_SECRET, algorithm="HS512"),  # other algorithm
+        jwt.encode({**mine, "exp": now + 60}, None, algorithm="none"),  # unsigned
     ]
     for token in tokens:
         r = await client.get("/api/accounts/balance", headers={"Authorization": f"Bearer {token}"})
         assert (r.status_code, r.json()) == (401, {"message": "Unauthenticated."}), token
         r = await client.post(SEND, json=sms([DELIVERED]), headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 401
+        r = await client.post("/api/auth/refresh", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401
     # a valid token still works
-    good = _token("test-secret", sub=str(account_id))
+    good = _token(TEST_JWT_SECRET, **mine)
     assert (await client.get("/api/accounts/balance", headers={"Authorization": f"Bearer {good}"})).status_code == 200
     assert (await snapshot(app_platform, account_id))[:2] == (0, 0)
 

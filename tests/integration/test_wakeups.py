@@ -13,7 +13,7 @@ from relaybox.engine import Engine
 from relaybox.store.tables import messages
 from tests import pg
 from tests.conftest import wait_until
-from tests.factories import DELIVERED, make_account
+from tests.factories import TEST_JWT_SECRET, DELIVERED, make_account
 
 HOUR = 3600.0
 
@@ -25,7 +25,7 @@ def postgres_url(postgres_database) -> str:
 
 
 async def test_an_api_without_an_engine_wakes_a_listening_worker(postgres_url):
-    settings = Settings(database_url=postgres_url, sim_speed=0, jwt_secret="test-secret", engine=False)
+    settings = Settings(database_url=postgres_url, sim_speed=0, jwt_secret=TEST_JWT_SECRET, engine=False)
     worker_platform = await open_platform(settings)
     # It would look for due work on its own only after an hour: only the announcement can wake it.
     engine = Engine(worker_platform, SimulatorConnector(speed=0), idle_poll=HOUR, listen=True)

@@ -27,7 +27,8 @@ from relaybox.connectors.simulator import SimulatorConnector
 from relaybox import gc_tuning
 from relaybox.engine import Engine, engine_process
 from relaybox.errors import LegacyCode, RelayboxError, ValidationFailed
-from relaybox.services.auth import Authenticator, jwt_secret
+from relaybox.services.auth import Authenticator
+from relaybox.services.jwt_keys import deployment_id, load_secret
 from relaybox.services.platform import Platform
 from relaybox.services.single_sends import SingleSendQueue
 from relaybox.store.db import Database
@@ -75,14 +76,19 @@ def error_response(request: Request, exc: RelayboxError):
 
 def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> FastAPI:
     """`tune_gc`: the app is its process's whole work (`relaybox serve`, `demo`): tune the
-    garbage collector for it once it has started (gc_tuning.py); not in a test process."""
+    garbage collector for it once it has started (gc_tuning.py); not in a test process.
+
+    Raises services.jwt_keys.SecretError when the JWT secret is shorter than 32 bytes or unreadable.
+    """
     settings = settings or Settings()
+    secret = load_secret(settings)  # SecretError (one line) for a short or unreadable secret: refused at start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         platform = await open_platform(settings)
         app.state.platform = platform
-        app.state.authenticator = Authenticator(platform, await jwt_secret(platform))
+        app.state.authenticator = Authenticator(platform, secret, await deployment_id(platform),
+                                                cache_seconds=settings.auth_cache_seconds)
         engine = build_engine(platform) if settings.engine and not settings.engine_process else None
         app.state.engine = engine
         # The engine here is woken directly; workers in other processes, on PostgreSQL, by a NOTIFY

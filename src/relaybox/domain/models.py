@@ -28,6 +28,52 @@ class Caller:
 
     account_id: int
     is_test: bool
+    key_id: int | None = None  # the api_keys row it authenticated with; JWTs name it (services/auth.py)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key as the operator sees it: never the key itself, only its prefix and last characters."""
+
+    id: int
+    account_id: int
+    mode: str  # live | test
+    label: str | None
+    prefix: str
+    last4: str | None  # None for keys made before migration 0006
+    created_at: datetime
+    revoked_at: datetime | None  # may lie in the future: the end of a rotation's grace period
+
+    @property
+    def shown(self) -> str:
+        """How listings show the key, e.g. ``live_AbCdEfG…wXyZ``."""
+        return f"{self.prefix}…{self.last4 or '????'}"
+
+    def active_at(self, now: datetime) -> bool:
+        return self.revoked_at is None or self.revoked_at > now
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One operator change of a balance (`account_ledger`); amounts in units of 10^-7."""
+
+    id: int
+    account_id: int
+    kind: str
+    amount: int
+    balance_after: int
+    actor: str
+    note: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """An account as `relaybox account list` shows it."""
+
+    account: Account
+    active_keys: int
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

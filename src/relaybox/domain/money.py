@@ -33,3 +33,29 @@ def convert(amount: Decimal, rate: Decimal) -> Decimal:
 def message_price_units(parts: int, rate_units: int) -> int:
     """A message costs parts × the per-part rate of its country in the account's tariff."""
     return parts * rate_units
+
+
+#: Largest amount an operator may add at once: far above any real top-up, far below BIGINT units.
+MAX_TOP_UP = Decimal("100000000000")
+
+
+def parse_exact_amount(text: str) -> Decimal:
+    """A positive amount written as plain decimal digits with at most 7 decimals, e.g. ``"12.3400000"``.
+
+    Refused with ValueError (a one-line message): signs, exponents, spaces, commas, NaN and
+    infinities, more than 7 decimals (not a whole number of 10^-7 units: nothing is rounded),
+    zero, and more than MAX_TOP_UP.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"the amount must be given as decimal text, not {type(text).__name__}")
+    whole, dot, decimals = text.partition(".")
+    if not (whole.isascii() and whole.isdigit()) or (dot and not (decimals.isascii() and decimals.isdigit())):
+        raise ValueError(f"{text!r} is not an amount: write digits with at most one dot, e.g. 25 or 12.50")
+    if len(decimals) > 7:
+        raise ValueError(f"{text!r} has more than 7 decimals; amounts are exact to 0.0000001")
+    amount = Decimal(text)
+    if amount <= 0:
+        raise ValueError("the amount must be more than 0")
+    if amount > MAX_TOP_UP:
+        raise ValueError(f"the amount must be at most {MAX_TOP_UP}")
+    return amount

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from relaybox.domain.models import Account, Caller
+from relaybox.domain.models import Account, AccountSummary, Caller
 from relaybox.domain.timefmt import utcnow
 from relaybox.store.tables import accounts, api_keys, settings
 
@@ -48,25 +51,36 @@ async def create_account(
     return result.inserted_primary_key[0]
 
 
-async def add_api_key(conn: AsyncConnection, account_id: int, key: str, mode: str) -> None:
-    await conn.execute(
+async def add_api_key(conn: AsyncConnection, account_id: int, key: str, mode: str, label: str | None = None) -> int:
+    """Store a key's hash (never the key), its prefix and last four characters; returns its id."""
+    result = await conn.execute(
         insert(api_keys).values(
-            account_id=account_id, key_hash=hash_key(key), mode=mode, prefix=key[:12], created_at=utcnow()
+            account_id=account_id, key_hash=hash_key(key), mode=mode, prefix=key[:12], last4=key[-4:],
+            label=label, created_at=utcnow(),
         )
     )
+    return result.inserted_primary_key[0]
 
 
-async def caller_for_key(conn: AsyncConnection, key: str) -> Caller | None:
-    row = (
-        await conn.execute(
-            select(api_keys.c.account_id, api_keys.c.mode).where(
-                api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None)
-            )
-        )
-    ).first()
+_GRANT = select(api_keys.c.id, api_keys.c.account_id, api_keys.c.mode, api_keys.c.revoked_at)
+
+
+def _grant(row) -> tuple[Caller, datetime | None] | None:
     if row is None:
         return None
-    return Caller(account_id=row.account_id, is_test=row.mode == "test")
+    return Caller(account_id=row.account_id, is_test=row.mode == "test", key_id=row.id), row.revoked_at
+
+
+async def caller_for_key(conn: AsyncConnection, key: str, now: datetime) -> tuple[Caller, datetime | None] | None:
+    """The caller a key stands for while it works at `now`, and when it stops (None: not planned)."""
+    live = or_(api_keys.c.revoked_at.is_(None), api_keys.c.revoked_at > now)
+    return _grant((await conn.execute(_GRANT.where(api_keys.c.key_hash == hash_key(key), live))).first())
+
+
+async def caller_for_key_id(conn: AsyncConnection, key_id: int, now: datetime) -> tuple[Caller, datetime | None] | None:
+    """`caller_for_key` by the key's row id: what a JWT names (services/auth.py)."""
+    live = or_(api_keys.c.revoked_at.is_(None), api_keys.c.revoked_at > now)
+    return _grant((await conn.execute(_GRANT.where(api_keys.c.id == key_id, live))).first())
 
 
 async def get_account(conn: AsyncConnection, account_id: int) -> Account | None:
@@ -103,10 +117,6 @@ async def get_setting(conn: AsyncConnection, key: str) -> str | None:
     return (await conn.execute(select(settings.c.value).where(settings.c.key == key))).scalar()
 
 
-async def put_setting(conn: AsyncConnection, key: str, value: str) -> None:
-    await conn.execute(insert(settings).values(key=key, value=value))
-
-
 async def spendable(conn: AsyncConnection, account_ids: list[int]) -> dict[int, int]:
     """balance + credit per account, locked on PostgreSQL until the transaction ends."""
     if conn.dialect.name == "sqlite":  # driver SQL: the single-send group commit runs this under the write lock
@@ -130,3 +140,24 @@ async def charge(conn: AsyncConnection, totals: dict[int, int]) -> None:
             await conn.execute(
                 update(accounts).where(accounts.c.id == account_id).values(balance=accounts.c.balance - amount)
             )
+
+
+async def keep_setting(conn: AsyncConnection, key: str, value: str) -> str:
+    """The stored value of `key`, storing `value` first if there is none (safe when processes race)."""
+    insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    await conn.execute(insert_(settings).values(key=key, value=value).on_conflict_do_nothing(index_elements=["key"]))
+    return await get_setting(conn, key)
+
+
+async def list_accounts(conn: AsyncConnection, now: datetime) -> list[AccountSummary]:
+    """Every account, by id, with how many of its keys work at `now`."""
+    live = or_(api_keys.c.revoked_at.is_(None), api_keys.c.revoked_at > now)
+    counts = (
+        select(api_keys.c.account_id, func.count().label("n")).where(live).group_by(api_keys.c.account_id).subquery()
+    )
+    query = (
+        select(accounts, func.coalesce(counts.c.n, 0).label("active_keys"))
+        .select_from(accounts.outerjoin(counts, counts.c.account_id == accounts.c.id))
+        .order_by(accounts.c.id)
+    )
+    return [AccountSummary(_account(r), r.active_keys, r.created_at) for r in await conn.execute(query)]

@@ -70,7 +70,27 @@ api_keys = Table(
     Column("mode", String(8), nullable=False),  # live | test
     Column("prefix", String(12), nullable=False),  # first characters, to recognise a key in listings
     Column("created_at", UTCDateTime, nullable=False),
+    # When the key stops working: NULL while it works; may lie in the future (`key rotate --grace`).
+    # Every lookup compares it with the time, so an UPDATE in SQL revokes a key as the CLI does.
     Column("revoked_at", UTCDateTime),
+    Column("label", String(100)),  # the operator's name for the key (`key create --label`)
+    Column("last4", String(4)),  # last characters, shown with the prefix; NULL for keys made before 0006
+)
+
+#: Every change of an account's balance made by an operator (`relaybox account top-up`), written
+#: in the transaction that changes the balance: who, when, how much, and the balance it left.
+account_ledger = Table(
+    "account_ledger",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # top-up
+    Column("amount", BigInteger, nullable=False),  # units, signed
+    Column("balance_after", BigInteger, nullable=False),  # units
+    Column("actor", String(100), nullable=False),  # who made it (`--by`, RELAYBOX_OPERATOR, else the OS user)
+    Column("note", String(500)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_account_ledger_account_id_id", "account_id", "id"),
 )
 
 tariffs = Table(
