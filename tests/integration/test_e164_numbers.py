@@ -94,6 +94,11 @@ async def rows_of(platform, account_id: int) -> list:
         return (await conn.execute(select(messages).where(messages.c.account_id == account_id).order_by(messages.c.id))).all()
 
 
+async def _async(value):
+    """An awaitable of `value`: wait_until() polls a coroutine function."""
+    return value
+
+
 @pytest.fixture
 def submitted(app, monkeypatch) -> list:
     """Every Submission the engine hands to its connector (the simulator still answers them)."""
@@ -163,10 +168,6 @@ async def test_legacy_price_answers_31_for_the_same_subscriber(client, headers, 
     r = (await client.post(LEGACY_PRICE, json=body, headers=headers)).json()
     assert [item["error"] for item in r["result"]] == [0, 31]
     assert r["totalprice"] == 0.035
-
-
-async def _async(value):
-    return value
 
 
 # -- written with a trunk prefix: stored, listed, charged and submitted in E.164 ------------------
