@@ -139,7 +139,7 @@ async def test_an_allowed_network_is_delivered_to(platform):
 
 
 async def test_a_name_resolving_to_an_allowed_network_keeps_its_host_header(platform):
-    configure_webhooks(platform, webhook_allow_networks="127.0.0.0/8")
+    configure_webhooks(platform, webhook_allow_networks="127.0.0.0/8,::1/128")  # localhost may be both
     receiver = await Receiver().start()
     account_id, _ = await make_account(platform)
     await enqueue(platform, account_id, [f"http://localhost:{receiver.port}/named"])
@@ -218,6 +218,32 @@ async def test_a_trickling_receiver_costs_only_its_own_tenant(platform):
 
 async def _true(value):
     return value
+
+
+async def test_several_senders_share_one_outbox_and_send_each_item_once(platform):
+    """Two workers' senders on one database (PostgreSQL: SKIP LOCKED and leases), many tenants."""
+    receiver = await Receiver().start()
+    tenants = [(await make_account(platform))[0] for _ in range(5)]
+    urls = [f"{receiver.url}/{tenant}/{n}" for tenant in tenants for n in range(12)]
+    for tenant in tenants:
+        await enqueue(platform, tenant, [u for u in urls if f"/{tenant}/" in u])
+    senders = [WebhookSender(platform), WebhookSender(platform)]
+    tasks = [asyncio.create_task(s.run()) for s in senders]
+    try:
+        async def all_delivered():
+            rows = await rows_for(platform, urls)
+            return len(rows) == len(urls) and all(r.status == "delivered" for r in rows.values())
+
+        await wait_until(all_delivered, timeout=30)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for s in senders:
+            await s.close()
+        await receiver.stop()
+    ids = [headers["webhook-id"] for headers, _, _ in receiver.requests]
+    assert len(ids) == len(set(ids)) == len(urls)
 
 
 async def test_standard_webhooks_signatures_verify_and_replays_are_refused(platform):
