@@ -17,6 +17,8 @@ from tests import pg
 from tests.factories import TEST_JWT_SECRET, make_account
 
 BACKENDS = ["sqlite", "postgresql"]
+#: Networks the tests' webhooks may reach (RELAYBOX_WEBHOOK_ALLOW_NETWORKS): their receivers' loopback.
+TEST_ALLOW_NETWORKS = "127.0.0.0/8,::1/128"
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +46,9 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, sim_speed=0, jwt_secret=TEST_JWT_SECRET, duplicate_window_seconds=10)
+    # The tests' webhook receivers listen on the loopback interface, which deliveries refuse by default.
+    return Settings(database_url=database_url, sim_speed=0, jwt_secret=TEST_JWT_SECRET, duplicate_window_seconds=10,
+                    webhook_allow_networks=TEST_ALLOW_NETWORKS)
 
 
 @pytest.fixture

@@ -221,28 +221,39 @@ def account_webhook(
 ) -> None:
     """Show or set an account's default webhook URL, and show (or rotate) its signing secret.
 
-    Every webhook carries `X-Relaybox-Signature: sha256=<HMAC-SHA256 of the body with this secret>`.
-    The default URL applies to messages accepted after it is set.
+    Every webhook carries Standard Webhooks headers (`webhook-id`, `webhook-timestamp`,
+    `webhook-signature`: verify them with `standardwebhooks.Webhook(<standard_webhooks_secret>)`)
+    and `X-Relaybox-Signature: sha256=<HMAC-SHA256 of the body with webhook_secret>`; both are
+    keyed by the same secret, shown in two notations.  The URL is checked as a request's
+    callback_url is (http/https, no credentials or control characters, no internal address
+    unless RELAYBOX_WEBHOOK_ALLOW_NETWORKS allows it).  It applies to messages accepted after it is set.
     """
     from relaybox.api.app import open_platform
+    from relaybox.domain.signatures import standard_secret
     from relaybox.store.webhook_admin import configure
 
-    if url is not None and not (url.startswith(("http://", "https://")) and len(url) <= 500):
-        raise typer.BadParameter("--url must be an http:// or https:// URL of at most 500 characters")
+    from relaybox.errors import ValidationFailed
+    from relaybox.services.accounts import check_account_webhook_url
 
     async def run():
         platform = await open_platform(_settings(database_url=database_url))
         try:
+            if url is not None:
+                check_account_webhook_url(platform, url)
             async with platform.db.write() as conn:
                 return await configure(conn, account_id, url=url, clear_url=clear, rotate=rotate_secret)
         finally:
             await platform.db.dispose()
 
-    result = asyncio.run(run())
+    try:
+        result = asyncio.run(run())
+    except ValidationFailed as exc:
+        raise typer.BadParameter(exc.errors[0].message, param_hint="--url") from None
     if result is None:
         console.print(f"[red]no account {account_id}[/red]")
         raise typer.Exit(1)
     current_url, secret = result
     print(f"webhook_url: {current_url or '(none)'}")
     print(f"webhook_secret: {secret}")
+    print(f"standard_webhooks_secret: {standard_secret(secret)}")
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from relaybox.domain.webhook_urls import parse_networks
 
 
 class Settings(BaseSettings):
@@ -52,4 +54,25 @@ class Settings(BaseSettings):
     )
     webhook_max_attempts: int = Field(10, ge=1, description="tries of one webhook before it is marked failed")
     webhook_retry_base_seconds: float = Field(2.0, gt=0, description="delay before the first retry; doubles each time")
-    webhook_timeout_seconds: float = Field(10.0, gt=0, description="a receiver slower than this counts as a failure")
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="total deadline of one webhook attempt (resolve, connect, send, read the reply): "
+        "a receiver slower than this counts as a failure"
+    )
+    webhook_allow_networks: str = Field(
+        "",
+        description="comma-separated CIDRs that webhooks may reach although they are internal (loopback, "
+        "private, link-local …), e.g. '127.0.0.0/8,10.1.0.0/16' for local development; empty: none",
+    )
+    webhook_concurrency: int = Field(64, ge=1, description="webhook attempts a worker has in flight at once")
+    webhook_account_concurrency: int = Field(
+        4, ge=1, description="of which at most this many for one account: a slow receiver holds only its tenant's share"
+    )
+    webhook_reply_max_bytes: int = Field(
+        64 * 1024, ge=0, description="a receiver's reply body is read up to this many bytes, the rest discarded"
+    )
+
+    @field_validator("webhook_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)  # refused at start, with the offending item named
+        return value

@@ -15,7 +15,11 @@ import httpx
 import pytest
 
 from tests import pg
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, TEST_ALLOW_NETWORKS
+
+#: What every server and CLI run of the e2e tests gets unless a test says otherwise: their webhook
+#: receivers listen on 127.0.0.1, which deliveries refuse by default.
+TEST_ENV = {"RELAYBOX_WEBHOOK_ALLOW_NETWORKS": TEST_ALLOW_NETWORKS}
 
 
 def free_port() -> int:
@@ -32,13 +36,14 @@ class LiveServer:
     process: subprocess.Popen
     workers: list[subprocess.Popen] = field(default_factory=list)  # engine-only processes, if any
     database: str | None = None  # the PostgreSQL database to drop afterwards
+    env: dict = field(default_factory=dict)  # the environment the server was started with (beyond TEST_ENV)
 
     def cli(self, *args: str) -> str:
         """Run a `relaybox` command against this server's database; returns stdout."""
         result = subprocess.run(
             [sys.executable, "-m", "relaybox.cli", *args],
             cwd=self.workdir,
-            env={**os.environ, "RELAYBOX_DATABASE_URL": self.database_url},
+            env={**os.environ, **TEST_ENV, **self.env, "RELAYBOX_DATABASE_URL": self.database_url},
             capture_output=True,
             text=True,
             timeout=60,
@@ -58,7 +63,9 @@ class LiveServer:
 
 
 def start_server(workdir: Path, *extra: str, env: dict | None = None, backend: str = "sqlite") -> LiveServer:
-    """`extra` are flags of `serve` (and, on PostgreSQL, of `worker` too: the --sim-* ones)."""
+    """`extra` are flags of `serve` (and, on PostgreSQL, of `worker` too: the --sim-* ones); `env`
+    is added to TEST_ENV (and may override it)."""
+    env = {**TEST_ENV, **(env or {})}
     port = free_port()
     database = None
     workers: list[subprocess.Popen] = []
@@ -74,12 +81,12 @@ def start_server(workdir: Path, *extra: str, env: dict | None = None, backend: s
         sim_flags = [a for i, a in enumerate(extra) if a.startswith("--sim") or (i and extra[i - 1].startswith("--sim"))]
         workers.append(subprocess.Popen(
             [sys.executable, "-m", "relaybox.cli", "worker", "--database-url", database_url, *sim_flags],
-            cwd=workdir, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=workdir, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ))
     process = subprocess.Popen(
         [sys.executable, "-m", "relaybox.cli", *serve],
         cwd=workdir,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -90,7 +97,7 @@ def start_server(workdir: Path, *extra: str, env: dict | None = None, backend: s
             raise RuntimeError(f"server exited: {process.stdout.read().decode(errors='replace')}")
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return LiveServer(base, database_url, workdir, process, workers, database)
+                return LiveServer(base, database_url, workdir, process, workers, database, env)
         except httpx.HTTPError:
             pass
         time.sleep(0.1)

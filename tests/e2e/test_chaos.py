@@ -40,7 +40,7 @@ import pytest
 
 from relaybox.domain.status import FINAL, MessageStatus
 from tests import pg
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import TEST_ENV, free_port
 
 MESSAGES = 20_000
 CAMPAIGNS = 20
@@ -69,7 +69,7 @@ class Cluster:
     def __init__(self, workdir: Path, database_url: str):
         self.workdir = workdir
         self.database_url = database_url
-        self.env = {**os.environ, "RELAYBOX_DATABASE_URL": database_url, "RELAYBOX_LOG_LEVEL": "warning"}
+        self.env = {**os.environ, **TEST_ENV, "RELAYBOX_DATABASE_URL": database_url, "RELAYBOX_LOG_LEVEL": "warning"}
         self.port = free_port()
         self.api: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen | None] = [None, None]

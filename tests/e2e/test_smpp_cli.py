@@ -12,8 +12,9 @@ import time
 import httpx
 import pytest
 
+from relaybox.domain.signatures import standard_secret
 from tests.conftest import BACKENDS
-from tests.e2e.conftest import free_port, start_server, stop_server
+from tests.e2e.conftest import TEST_ENV, free_port, start_server, stop_server
 from tests.factories import DELIVERED, FAILED, UNDELIVERED
 
 CONFIG = """
@@ -67,7 +68,8 @@ def smpp_server(request, tmp_path_factory):
 def cli(server, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "relaybox.cli", *args], cwd=server.workdir, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "RELAYBOX_DATABASE_URL": server.database_url, "RELAYBOX_CONFIG": server.config}, check=check,
+        env={**os.environ, **TEST_ENV, "RELAYBOX_DATABASE_URL": server.database_url, "RELAYBOX_CONFIG": server.config},
+        check=check,
     )
 
 
@@ -105,8 +107,12 @@ def test_a_campaign_goes_through_the_smsc_and_the_cli_shows_it(smpp_server):
 def test_account_webhook_and_the_delivery_log(smpp_server):
     out = cli(smpp_server, "account", "webhook", "1", "--url", "http://127.0.0.1:9/none").stdout
     assert "webhook_url: http://127.0.0.1:9/none" in out
-    secret = out.split("webhook_secret: ")[1].strip()
+    shown = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    secret = shown["webhook_secret"]
     assert len(secret) == 64
+    assert shown["standard_webhooks_secret"] == standard_secret(secret)
+    refused = cli(smpp_server, "account", "webhook", "1", "--url", "http://169.254.169.254/", check=False)
+    assert refused.returncode == 2 and "--url" in refused.stderr
     rotated = cli(smpp_server, "account", "webhook", "1", "--rotate-secret").stdout
     assert secret not in rotated
     assert cli(smpp_server, "account", "webhook", "999999", check=False).returncode == 1

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from relaybox.domain.models import Account, Caller
 from relaybox.domain.money import to_units
+from relaybox.domain.rules import RuleViolation
+from relaybox.domain.webhook_urls import check_webhook_url, parse_networks
 from relaybox.errors import ValidationFailed
 from relaybox.services.auth import KEY_PATTERN, new_api_key
 from relaybox.services.platform import Platform
@@ -32,8 +34,8 @@ async def create_account(
     if not platform.prices.supports_currency(currency):
         raise ValidationFailed.one("currency", f"Unknown currency {currency}.")
     key = api_key or new_api_key("live")
-    if webhook_url is not None and not 1 <= len(webhook_url) <= 500:
-        raise ValidationFailed.one("webhook_url", "The webhook URL must be 1-500 characters.")
+    if webhook_url is not None:
+        check_account_webhook_url(platform, webhook_url)
     if not KEY_PATTERN.fullmatch(key):
         raise ValidationFailed.one("api_key", "API keys are live_ or test_ followed by 20 or more letters and digits.")
     async with platform.db.write() as conn:
@@ -48,6 +50,15 @@ async def create_account(
         )
         await accounts_store.add_api_key(conn, account_id, key, key.split("_", 1)[0])
     return account_id, key
+
+
+def check_account_webhook_url(platform: Platform, url: str) -> str:
+    """An account's default webhook URL, checked as a request's callback_url is
+    (domain/webhook_urls.py); ValidationFailed at `webhook_url` otherwise."""
+    try:
+        return check_webhook_url(url, parse_networks(platform.settings.webhook_allow_networks))
+    except RuleViolation as exc:
+        raise ValidationFailed.one("webhook_url", str(exc).replace("callback URL", "webhook URL")) from None
 
 
 async def add_key(platform: Platform, account_id: int, mode: str = "test") -> str:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from relaybox.domain.models import Account, Caller, Campaign, Message
 from relaybox.domain.rcs import SmsFallback
 from relaybox.domain.rules import DEFAULT_VALIDITY_HOURS, RuleViolation, check_sender, check_validity, prepare_text
 from relaybox.domain.status import CampaignStatus, MessageStatus
 from relaybox.domain.timefmt import InvalidTime, parse_time
+from relaybox.domain.webhook_urls import check_webhook_url, parse_networks
 from relaybox.errors import DuplicateRequest, FieldError, InsufficientFunds, LegacyCode, ValidationFailed
 from relaybox.services.platform import Platform
 from relaybox.services.recipients import Prepared, Recipient, prepare
@@ -81,8 +83,26 @@ async def load_account(platform: Platform, caller: Caller) -> Account:
     return account
 
 
-def check_common(options: SendOptions, now: datetime) -> tuple[int, datetime | None]:
+@lru_cache(maxsize=4096)
+def callback_url_problem(url: str, allow_networks: str) -> str | None:
+    """What is wrong with a callback URL (domain/webhook_urls.py), or None.  Cached: a tenant
+    sends the same URL with every message, and the hot path checks it on each."""
+    try:
+        check_webhook_url(url, parse_networks(allow_networks))
+    except RuleViolation as exc:
+        return str(exc)
+    return None
+
+
+def check_common(options: SendOptions, now: datetime, allow_networks: str = "") -> tuple[int, datetime | None]:
+    """The request-level fields: validity, start time, callback URL.  `allow_networks`: the
+    operator's `webhook_allow_networks`, which lets literal addresses inside them through."""
     errors: list[FieldError] = []
+    if options.callback_url:  # "" is "no callback", as BSG's own examples send it
+        problem = callback_url_problem(options.callback_url, allow_networks) if isinstance(
+            options.callback_url, str) else "The callback URL must be a string."
+        if problem:
+            errors.append(FieldError("callback_url", problem, LegacyCode.INVALID_PARAMETERS))
     validity = 72
     try:
         validity = check_validity(options.validity)
@@ -164,7 +184,7 @@ async def quote(
     errors are its result.  References are checked for form and repeats within
     the request, not against the store: nothing is reserved by a quote.
     """
-    check_common(options, platform.clock())
+    check_common(options, platform.clock(), platform.settings.webhook_allow_networks)
     return await price_recipients(
         platform, caller, recipients, default_tariff=default_tariff, channel=options.channel,
         reference_required=options.reference_required,
@@ -203,7 +223,7 @@ async def send(
     now = platform.clock()
     common_errors: list[FieldError] = list(options.content_errors)
     try:
-        validity, start_at = check_common(options, now)
+        validity, start_at = check_common(options, now, platform.settings.webhook_allow_networks)
     except ValidationFailed as exc:
         if partial:
             raise  # a request-level error: nothing is sent
@@ -338,7 +358,7 @@ async def check_single(
     errors = list(options.content_errors)
     validity, start_at = DEFAULT_VALIDITY_HOURS, None
     try:
-        validity, start_at = check_common(options, now)
+        validity, start_at = check_common(options, now, platform.settings.webhook_allow_networks)
     except ValidationFailed as exc:
         errors += exc.errors
     try:

@@ -42,7 +42,12 @@ async def enqueue(conn: AsyncConnection, items: list[tuple[int, int | None, str,
     )
 
 
-async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[OutboxItem]:
+async def due(
+    conn: AsyncConnection, now: datetime, limit: int, exclude_accounts: list[int] | tuple[int, ...] = ()
+) -> list[OutboxItem]:
+    """Pending items due by `now`, oldest first, skipping the accounts in `exclude_accounts` (those
+    whose senders are all busy: their items must not stand in front of other accounts').
+    PostgreSQL: the rows are locked (SKIP LOCKED) until the caller's transaction leases them."""
     query = (
         select(
             webhook_outbox.c.id,
@@ -55,6 +60,8 @@ async def due(conn: AsyncConnection, now: datetime, limit: int) -> list[OutboxIt
         .order_by(webhook_outbox.c.next_attempt_at)
         .limit(limit)
     )
+    if exclude_accounts:
+        query = query.where(webhook_outbox.c.account_id.not_in(sorted(exclude_accounts)))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return [OutboxItem(r.id, r.url, r.payload, r.attempts, r.account_id) for r in await conn.execute(query)]
