@@ -35,7 +35,7 @@ def health(base: str) -> tuple[int, dict]:
     return answer.status_code, answer.json()
 
 
-def wait_health(base: str, status: int, timeout: float = 30, process: subprocess.Popen | None = None) -> dict:
+def wait_health(base: str, status: int, timeout: float = 60, process: subprocess.Popen | None = None) -> dict:
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -94,12 +94,12 @@ def test_a_killed_engine_child_is_restarted_and_healthz_says_when_it_is_dead(tmp
 
         [child] = children_of(server.pid)
         os.kill(child, signal.SIGKILL)
-        body = wait_health(base, 503, timeout=5, process=server)  # at once: its lease died with it
+        body = wait_health(base, 503, timeout=10, process=server)  # at once: its lease died with it
         check_shape(body)
         assert body["status"] == "unavailable" and "engine" in body["reason"], body
         assert body["engine"]["alive"] is False and body["database"]["state"] == "ok", body
 
-        body = wait_health(base, 200, timeout=30, process=server)  # restarted after the backoff
+        body = wait_health(base, 200, timeout=60, process=server)  # restarted after the backoff
         assert body["engine"]["alive"] is True and body["engine"]["restarts"] == 1, body
         children = children_of(server.pid)
         assert len(children) == 1 and children[0] != child, children
@@ -163,7 +163,7 @@ def test_no_engine_api_is_healthy_only_with_a_live_worker_and_a_reachable_databa
 
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)
-        body = wait_health(base, 503, timeout=5, process=api)  # its advisory lock went with it
+        body = wait_health(base, 503, timeout=10, process=api)  # its advisory lock went with it
         assert body["engine"]["alive"] is False and "engine" in body["reason"], body
         worker = spawn(tmp_path, "worker.log", "worker", "--database-url", database_url, "--sim-speed", "0")
         wait_health(base, 200, process=api)
