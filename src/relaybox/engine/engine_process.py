@@ -53,7 +53,11 @@ def child_environment(settings: Settings) -> dict[str, str]:
 
 
 def start(settings: Settings) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "relaybox.cli", "worker"], env=child_environment(settings))
+    # A session of its own: Ctrl+C at the terminal reaches only the server, which then stops the
+    # child itself; otherwise the child would stop first and be seen as a death to restart.
+    return subprocess.Popen(
+        [sys.executable, "-m", "relaybox.cli", "worker"], env=child_environment(settings), start_new_session=True
+    )
 
 
 async def stop(child: subprocess.Popen) -> None:
