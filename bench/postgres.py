@@ -46,7 +46,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CpuWatch, free_port, ua_phones, wait_quiet  # noqa: E402
+from _common import CpuWatch, api_up, free_port, ua_phones, wait_quiet  # noqa: E402
 
 ADMIN_URL = os.environ.get("RELAYBOX_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 INGEST_TARGET_S = 1.0
@@ -116,7 +116,7 @@ class Cluster:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                if api_up(httpx.get(f"{self.base}/healthz", timeout=1)):  # the workers start after it
                     return
             except httpx.HTTPError:
                 pass

@@ -97,6 +97,7 @@ SEEDED = ("tariffs", "countries", "rates", "currency_rates")
 
 def migrated_database() -> str:
     """A new database with the migrations applied and the price list seeded; returns its name."""
+    from relaybox.connectors.shared_simulator import network as simulator_network
     from relaybox.store.db import Database
     from relaybox.store.migrate import upgrade
     from relaybox.store.pricing import seed_price_list
@@ -108,6 +109,9 @@ def migrated_database() -> str:
         try:
             await upgrade(db)
             async with db.write() as conn:
+                # the simulated network's own tables (made by the connector on start), so that resets empty
+                # them too: message ids restart at 1, and the network would take them for resubmissions
+                await conn.run_sync(simulator_network.create_all)
                 await seed_price_list(conn)
                 await conn.exec_driver_sql("CREATE SCHEMA rb_seed")
                 for table in SEEDED:
@@ -121,9 +125,10 @@ def migrated_database() -> str:
 
 def reset_database(name: str) -> None:
     """Empty every table but Alembic's, restart identities, and put the seeded price list back."""
+    from relaybox.connectors.shared_simulator import network as simulator_network
     from relaybox.store.tables import metadata
 
-    tables = ", ".join(f'public."{t.name}"' for t in metadata.sorted_tables)
+    tables = ", ".join(f'public."{t.name}"' for t in [*metadata.sorted_tables, *simulator_network.sorted_tables])
     refill = "; ".join(f'INSERT INTO public."{t}" SELECT * FROM rb_seed."{t}"' for t in SEEDED)
 
     async def reset() -> None:

@@ -35,7 +35,7 @@ ProfileOpt = Annotated[
     Optional[str], typer.Option("--sim-profile", envvar="RELAYBOX_SIM_PROFILE", help="magic (outcomes by last digits) or realistic [env: RELAYBOX_SIM_PROFILE]", show_default="magic")
 ]
 NetworkOpt = Annotated[
-    Optional[str], typer.Option("--sim-network", envvar="RELAYBOX_SIM_NETWORK", help="memory (per process) or database (one simulated network shared by all workers, surviving their crashes) [env: RELAYBOX_SIM_NETWORK]", show_default="memory")
+    Optional[str], typer.Option("--sim-network", envvar="RELAYBOX_SIM_NETWORK", help="database (one simulated network shared by all workers, surviving their crashes) or memory (per process, lost with it; for quick tests) [env: RELAYBOX_SIM_NETWORK]", show_default="database")
 ]
 LogLevelOpt = Annotated[str, typer.Option("--log-level", envvar="RELAYBOX_LOG_LEVEL", help="[env: RELAYBOX_LOG_LEVEL]")]
 
@@ -98,6 +98,10 @@ def serve(
     settings = settings_from(**overrides)
     check_config(settings.config)
     check_secret(settings)
+    import logging
+
+    # relaybox's own log lines (the engine child's deaths and restarts among them) with a time and a source
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if workers == 1:
         uvicorn.run(create_app(settings, tune_gc=True), host=settings.host, port=settings.port, log_level=settings.log_level,
                     access_log=False)

@@ -34,9 +34,10 @@ class Settings(BaseSettings):
     sim_profile: Literal["magic", "realistic"] = "magic"
     sim_seed: int = 0
     sim_network: Literal["memory", "database"] = Field(
-        "memory",
-        description="where the simulated network keeps its state: this process's memory, or the database "
-        "(one network shared by every worker process, surviving their crashes: connectors/shared_simulator.py)",
+        "database",
+        description="where the simulated network keeps its state: the database (the default: one network shared by "
+        "every worker process, surviving their crashes: connectors/shared_simulator.py), or this process's memory "
+        "(lost with the process: messages waiting for their delivery reports then wait until they expire)",
     )
     engine_concurrency: int = Field(8, ge=1, description="submit batches a worker has with each connector at once")
     engine: bool = Field(True, description="run the delivery engine with the API")
@@ -45,6 +46,10 @@ class Settings(BaseSettings):
         description="run that engine in a child process of its own (`relaybox serve` does) instead of on the "
         "API's event loop: on a machine with two or more cores the API and the engine each get one",
     )
+    engine_restart_delay: float = Field(
+        0.5, gt=0, description="seconds before `serve` restarts a dead engine child; doubles with each death in a row"
+    )
+    engine_restart_max_delay: float = Field(30.0, gt=0, description="the longest wait before such a restart (seconds)")
     dispatch_batch: int = Field(1000, ge=1)
     max_body_bytes: int = Field(4 * 1024 * 1024, description="larger request bodies are refused")
     duplicate_window_seconds: float = 10.0

@@ -91,7 +91,7 @@ def start_server(workdir: Path, *extra: str, env: dict | None = None, backend: s
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # healthy once the engine (serve's child, or the worker) is up too
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {process.stdout.read().decode(errors='replace')}")

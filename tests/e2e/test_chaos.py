@@ -2,9 +2,9 @@
 
 20,000 messages go out in 20 campaigns while a worker is killed at random
 moments, several times, and started again each time.  The simulated network is
-the shared one (`--sim-network database`), which outlives the workers as an
-operator's SMSC would, drops a resubmitted message id, and redelivers delivery
-reports until they are acknowledged.  When everything is final, the test
+the default one, kept in the database (connectors/shared_simulator.py), which
+outlives the workers as an operator's SMSC would, drops a resubmitted message
+id, and redelivers delivery reports until they are acknowledged.  When everything is final, the test
 checks from the database:
 
 - every message reached a final status, and exactly one final-status webhook
@@ -105,7 +105,7 @@ class Cluster:
         self.logs[slot] = f"worker{slot}-{self.starts}.log"
         log = open(self.workdir / self.logs[slot], "ab")
         self.workers[slot] = subprocess.Popen(
-            [sys.executable, "-m", "relaybox.cli", "worker", "--sim-speed", SIM_SPEED, "--sim-network", "database"],
+            [sys.executable, "-m", "relaybox.cli", "worker", "--sim-speed", SIM_SPEED],  # the default, shared network
             cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
 
@@ -183,9 +183,9 @@ def test_two_workers_killed_repeatedly_lose_and_duplicate_nothing(tmp_path, chao
     try:
         cluster.cli("migrate")
         key = cluster.cli("account", "create", "--name", "chaos", "--balance", str(BALANCE_EUR)).strip().splitlines()[-1]
-        base = cluster.start_api()
         cluster.start_worker(0)
         cluster.start_worker(1)
+        base = cluster.start_api()  # healthy once a worker is alive
 
         # Send from a thread while the main thread kills workers.
         sent: list[int] = []

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relaybox.api.common import is_legacy, json_response
+from relaybox.api.health import STARTING, HealthCheck
 from relaybox.api.legacy import errors as legacy_errors
 from relaybox.api.hot import HotRoutes
 from relaybox.api.limits import BodySizeLimit
@@ -99,8 +100,12 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
         app.state.single_sends.start()
         if engine:
             await engine.start()
-        # started once the store is migrated, so that the child finds it ready
-        child = engine_process.start(settings) if settings.engine and settings.engine_process else None
+        # started once the store is migrated, so that the child finds it ready; restarted if it dies
+        supervisor = engine_process.Supervisor(settings) if settings.engine and settings.engine_process else None
+        if supervisor:
+            supervisor.start()
+        mode = "process" if supervisor else "in-process" if engine else "workers"
+        app.state.health = HealthCheck(platform, mode=mode, supervisor=supervisor)
         app.state.ready = True
         if tune_gc:
             gc_tuning.tune_for_batches()  # once started: what is alive now is kept out of the collector's way
@@ -113,8 +118,8 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
                 await announcer.close()
             if engine:
                 await engine.stop()
-            if child:
-                await engine_process.stop(child)
+            if supervisor:
+                await supervisor.stop()  # not restarted from here on
             await platform.db.dispose()
 
     app = _fastapi(title="relaybox", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
@@ -146,9 +151,11 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(request: Request):
+        # 200 only with the database answering and an engine alive; else 503 and why (api/health.py)
         if not getattr(request.app.state, "ready", False):
-            return json_response({"status": "starting"}, 503)
-        return json_response({"status": "ok"})
+            return json_response(STARTING, 503)
+        status, body = await request.app.state.health.report()
+        return json_response(body, status)
 
     for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs):
         app.include_router(module.router)

@@ -1,15 +1,18 @@
 """The simulator with its network state in the database: one simulated network for every worker.
 
 `SimulatorConnector` keeps what the network has seen in its process's memory,
-which is right for one process: the embedded default, the tests.  With several
-`relaybox worker` processes, each would have a network of its own, and one
-killed with `kill -9` would take with it the messages it had handed over and
-the delivery reports still to come.  A real operator's SMSC is not like that:
-it outlives any client, drops a resubmitted message id, and redelivers a
-delivery report until the client acknowledges it.
+which is right for a test that wants no database work for the network.  As a
+platform's network it is wrong: with several `relaybox worker` processes each
+would have a network of its own, and any process killed with `kill -9` (the
+engine child of `relaybox serve` included) takes with it the messages it had
+handed over and the delivery reports still to come, leaving them `sent` until
+their validity ends.  A real operator's SMSC is not like that: it outlives any
+client, drops a resubmitted message id, and redelivers a delivery report until
+the client acknowledges it.
 
-This connector is that SMSC, kept in two tables of its own in the same
-database (`--sim-network database`, `RELAYBOX_SIM_NETWORK=database`):
+This connector is that SMSC, and the default (`--sim-network database`,
+`RELAYBOX_SIM_NETWORK=database`; `memory` picks the other), kept in two tables
+of its own in the same database:
 
 - `simulator_submissions`: one row per message id ever submitted, with the
   answer given (accepted with an operator id, or rejected) and how many times
@@ -20,7 +23,12 @@ database (`--sim-network database`, `RELAYBOX_SIM_NETWORK=database`):
   connector may take due ones; taking one leases it for `REPORT_LEASE`, and
   `acknowledge` (called by the engine once the report is recorded) deletes it.
   A worker killed between taking and recording leaves it to be taken again
-  when the lease ends; recording a report twice changes nothing.
+  when the lease ends, or sooner: as an SMSC redelivers a dropped session's
+  unacknowledged reports on another session, each connector holds a session
+  (a worker lease of its own, store/workers.py, gone the moment its process
+  dies), marks what it takes with it, and the reports of dead sessions are
+  offered again within `DEAD_SESSIONS_EVERY`.  Recording a report twice
+  changes nothing.
 
 These tables are the simulated network's, not relaybox's: they are created by
 the connector on start and are not in relaybox's schema or migrations
@@ -31,6 +39,7 @@ writes SQL outside `store/` for that reason: it plays the outside world.
 from __future__ import annotations
 
 import asyncio
+import heapq
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -44,7 +53,9 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -54,10 +65,12 @@ from relaybox.connectors.base import Click, Receipt, Report, Submission, SubmitR
 from relaybox.connectors.simulator import CLICK_LATENCY, READ_LATENCY, REPORT_LATENCY, SUBMIT_LATENCY, SimulatorConnector
 from relaybox.domain.status import MessageStatus
 from relaybox.domain.timefmt import utcnow
+from relaybox.store import workers
 from relaybox.store.db import Database
 from relaybox.store.types import BigIntId, UTCDateTime
 
 REPORT_LEASE = timedelta(seconds=10)  # a taken, unacknowledged report is offered again after this
+DEAD_SESSIONS_EVERY = 1.0  # seconds between looks for reports taken by connectors that died
 POLL = (0.02, 0.25)  # seconds between looks for due reports: doubling from the first while none are due
 TAKE = 1000  # reports taken at once
 _CHUNK = 500  # rows per multi-row statement
@@ -84,6 +97,7 @@ simulator_reports = Table(
     Column("click_postback", String(2000)),
     Column("at", UTCDateTime, nullable=False),  # when it happened on the network
     Column("offer_at", UTCDateTime, nullable=False),  # when it is next handed to a taker
+    Column("taker", BigInteger),  # the session token of the connector that took it last (store/workers.py)
     Index("ix_simulator_reports_offer_at", "offer_at"),
 )
 
@@ -92,6 +106,12 @@ simulator_reports = Table(
 class SharedSimulatorConnector(SimulatorConnector):
     db: Database | None = None
     _taken: dict[Report, list[int]] = field(default_factory=dict)  # report -> its row ids, until acknowledged
+    #: When the reports this process scheduled fall due (event-loop time, a heap): the receipt intake
+    #: looks for them then, instead of on its next poll (up to POLL[1] later). Others' it finds by polling.
+    _dues: list[float] = field(default_factory=list)
+    _scheduled: asyncio.Event = field(default_factory=asyncio.Event)  # a submit scheduled new reports
+    _session: workers.WorkerLease | None = None  # this connector's session: marks the reports it takes
+    _dead_checked: float = 0.0  # event-loop time of the last look for dead sessions' reports
 
     async def start(self) -> None:
         from relaybox.store.migrate import exclusive
@@ -99,10 +119,18 @@ class SharedSimulatorConnector(SimulatorConnector):
         assert self.db is not None, "SharedSimulatorConnector needs the database"
         async with exclusive(self.db):
             async with self.db.write() as conn:
-                await conn.run_sync(network.create_all)
+                await conn.run_sync(_create_or_extend)
+        if self._session is None:
+            self._session = await workers.acquire(self.db)
 
     async def stop(self) -> None:
         self._taken.clear()
+        if self._session is not None:
+            session, self._session = self._session, None
+            try:
+                await session.release()
+            except Exception:  # noqa: BLE001 - the store may be gone: the lock went with its connection
+                pass
 
     def _upsert(self):
         return pg_insert if not self.db.is_sqlite else sqlite_insert
@@ -113,13 +141,21 @@ class SharedSimulatorConnector(SimulatorConnector):
         # that dies in the second half leaves messages the network has and it does not know.
         if self.speed:
             await asyncio.sleep(SUBMIT_LATENCY * self.speed / 2)
-        results = await self.db.transact(lambda conn: self._submit(conn, batch))
+        delays: list[float] = []  # (the transaction may run on another thread: no event loop there)
+        results = await self.db.transact(lambda conn: self._submit(conn, batch, delays))
+        if delays:
+            now = asyncio.get_running_loop().time()
+            for delay in delays:
+                heapq.heappush(self._dues, now + delay)
+            self._scheduled.set()
         if self.speed:
             await asyncio.sleep(SUBMIT_LATENCY * self.speed / 2)
         return results
 
-    async def _submit(self, conn, batch: list[Submission]) -> list[SubmitResult]:
+    async def _submit(self, conn, batch: list[Submission], delays: list[float]) -> list[SubmitResult]:
+        """Record the batch; put in `delays` the seconds from now to each newly scheduled report."""
         now = utcnow()
+        delays.clear()  # a transaction run again after a retryable failure starts afresh
         outcomes = {sub.message_id: self.outcome(sub) for sub in batch}
         by_id = {sub.message_id: sub for sub in batch}
         results: list[SubmitResult] = []
@@ -153,6 +189,7 @@ class SharedSimulatorConnector(SimulatorConnector):
         reports = [r for sub in fresh for r in self._reports(sub, outcomes[sub.message_id], now)]
         for start in range(0, len(reports), _CHUNK):
             await conn.execute(simulator_reports.insert(), reports[start : start + _CHUNK])
+        delays.extend((r["offer_at"] - now).total_seconds() for r in reports)
         return results
 
     def _reports(self, sub: Submission, outcome: MessageStatus, now) -> list[dict]:
@@ -170,12 +207,25 @@ class SharedSimulatorConnector(SimulatorConnector):
         return rows
 
     async def receipts(self) -> list[Report]:
+        loop = asyncio.get_running_loop()
         wait = POLL[0]
         while True:
+            self._scheduled.clear()
+            if loop.time() - self._dead_checked >= DEAD_SESSIONS_EVERY:
+                self._dead_checked = loop.time()
+                await self.db.transact(self._free_dead_sessions)
             rows = await self.db.transact(self._take)
+            now = loop.time()
+            while self._dues and self._dues[0] <= now:
+                heapq.heappop(self._dues)
             if rows:
                 break
-            await asyncio.sleep(wait)
+            # the next poll, or sooner when one of this process's own reports falls due or is scheduled
+            timeout = min(wait, self._dues[0] - now) if self._dues else wait
+            try:
+                await asyncio.wait_for(self._scheduled.wait(), timeout)
+            except TimeoutError:
+                pass
             wait = min(wait * 2, POLL[1])
         reports: list[Report] = []
         for row in sorted(rows, key=lambda r: (r.at, r.id)):
@@ -196,10 +246,23 @@ class SharedSimulatorConnector(SimulatorConnector):
         result = await conn.execute(
             update(r)
             .where(r.c.id.in_(pick.scalar_subquery()))
-            .values(offer_at=now + REPORT_LEASE)
+            .values(offer_at=now + REPORT_LEASE, taker=self._session.token if self._session else None)
             .returning(r.c.id, r.c.operator_id, r.c.status, r.c.click_text, r.c.click_postback, r.c.at)
         )
         return result.all()
+
+    async def _free_dead_sessions(self, conn) -> None:
+        """Offer again at once the reports taken by connectors whose process died (their lease is gone)."""
+        now = utcnow()
+        r = simulator_reports
+        takers = {
+            t for (t,) in await conn.execute(select(r.c.taker).where(r.c.offer_at > now, r.c.taker.is_not(None)).distinct())
+        }
+        dead = takers - await workers.live_tokens(self.db, conn, takers)
+        if dead:
+            await conn.execute(
+                update(r).where(r.c.taker.in_(sorted(dead)), r.c.offer_at > now).values(offer_at=now, taker=None)
+            )
 
     async def acknowledge(self, reports: list[Report]) -> None:
         """The engine recorded these: the network forgets them."""
@@ -215,6 +278,14 @@ class SharedSimulatorConnector(SimulatorConnector):
 
     def pending_receipts(self) -> int:  # pragma: no cover - the in-memory simulator's test aid
         return 0
+
+
+def _create_or_extend(sync_conn) -> None:
+    """Create the network's tables; add `taker` to a `simulator_reports` made before it existed."""
+    network.create_all(sync_conn)
+    columns = {c["name"] for c in inspect(sync_conn).get_columns("simulator_reports")}
+    if "taker" not in columns:
+        sync_conn.execute(text("ALTER TABLE simulator_reports ADD COLUMN taker BIGINT"))
 
 
 def _report_row(operator_id: str, at, *, status: str | None = None, click: tuple[str, str | None] | None = None) -> dict:
