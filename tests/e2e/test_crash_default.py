@@ -135,7 +135,7 @@ def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
 
-def wait_healthy(base: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def wait_healthy(base: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, tail(log)
