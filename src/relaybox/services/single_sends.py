@@ -10,7 +10,9 @@ under heavy load batches grow and the cost per request falls.
 
 Each request still succeeds or fails on its own: a duplicate body, a taken
 reference or an empty balance refuses that request only, and a refused
-request writes nothing, its fingerprint included.
+request writes nothing, its fingerprint included.  A transaction that fails
+is written again in halves, down to the request that fails alone
+(`_write_isolated`; docs/architecture.md, "Group commit isolation").
 """
 
 from __future__ import annotations
