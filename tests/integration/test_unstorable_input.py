@@ -133,11 +133,11 @@ async def test_every_poisoned_field_is_named(client, headers):
         (b'{"channels": ["sms"], "phone": {"number": "380971230011"}, "sms": {"sender": "relaybox", "text": "a\x00b"}}',
          "sms.text"),  # a raw NUL byte (not even valid JSON)
         (b'{"channels": ["sms"], "phone": {"number": "380971230011"}, "sms": {"sender": "relaybox", "text": "a\xed\xa0\x80"}}',
-         "sms.text"),  # a surrogate encoded as UTF-8 bytes
+         "body"),  # a surrogate encoded as UTF-8 bytes: not UTF-8, a malformed payload
         (b'{"channels": ["sms"], "phone": {"number": "380971230011"}, "sms": {"sender": "relaybox", "text": "a\\udfff"}}',
          "sms.text"),  # a lone low surrogate
         (b'{"channels": ["sms"], "phone": {"number": "380971230011"}, "sms": {"sender": "relaybox", "text": "a\xffb"}}',
-         "sms.text"),  # a byte that is no UTF-8 at all
+         "body"),  # a byte that is no UTF-8 at all: a malformed payload
         (b'{"channels": ["sms"], "phone": {"number": "380971230011"}, "sms": {"sender": "relaybox", "text": "Hi"},'
          b' "x\\u0000y": 1}', "x\\u0000y"),  # in a key: named with the character escaped
     ],

@@ -71,12 +71,12 @@ def refuse_unstorable(data: object) -> None:
 
 
 def _lenient_json(body: bytes) -> object:
-    """`body` decoded as leniently as can be, to find an unstorable field in a body orjson refused:
-    bytes that are not UTF-8 become lone surrogates, raw control characters in strings and lone
-    surrogate escapes are kept.  None when it is not JSON even so."""
+    """`body` decoded leniently, to find an unstorable field in a body orjson refused: raw control
+    characters in strings and lone surrogate escapes are kept.  None when it is not JSON even so,
+    or not UTF-8 (a malformed payload, answered as such on `body`)."""
     try:
-        return json.loads(body.decode("utf-8", "surrogateescape"), strict=False)
-    except (ValueError, RecursionError):
+        return json.loads(body.decode("utf-8"), strict=False)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         return None
 
 

@@ -100,6 +100,12 @@ class SingleSendQueue:
         except Exception as exc:  # noqa: BLE001 - whatever it was, it is answered below
             if len(batch) == 1:
                 return await self._fail_alone(batch[0], exc)
+            if _lost_database(exc):  # not any request's doing: halves would only fail again
+                log.error("group commit of %d single messages failed: the database is unreachable", len(batch))
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+                return False
             log.warning("group commit of %d single messages failed (%r): writing its halves apart", len(batch), exc)
         half = len(batch) // 2
         first = await self._write_isolated(batch[:half])
@@ -230,3 +236,8 @@ def _settle(job: PendingSend, answer) -> None:
     except Exception as exc:  # noqa: BLE001
         log.exception("answering a written single message failed")
         job.future.set_exception(exc)
+
+
+def _lost_database(exc: BaseException) -> bool:
+    """The connection to the database broke (it is down or restarting): every request fails alike."""
+    return bool(getattr(exc, "connection_invalidated", False)) or isinstance(exc, (ConnectionError, OSError))
