@@ -14,6 +14,7 @@ from relaybox.api.health import STARTING, HealthCheck
 from relaybox.api.legacy import errors as legacy_errors
 from relaybox.api.hot import HotRoutes
 from relaybox.api.limits import BodySizeLimit
+from relaybox.api.unstorable import UNSTORABLE_PATH, UnstorableParams
 from relaybox.api.oneapi import accounts as oneapi_accounts
 from relaybox.api.oneapi import auth as oneapi_auth
 from relaybox.api.oneapi import campaigns as oneapi_campaigns
@@ -125,7 +126,8 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
     app = _fastapi(title="relaybox", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.ready = False
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(HotRoutes, max_bytes=settings.max_body_bytes)  # outermost: before the routing
+    app.add_middleware(HotRoutes, max_bytes=settings.max_body_bytes)  # before the routing
+    app.add_middleware(UnstorableParams)  # outermost: a NUL in a query or path parameter, for every route
 
     @app.exception_handler(RelayboxError)
     async def on_error(request: Request, exc: RelayboxError):
@@ -158,7 +160,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
         return json_response(body, status)
 
     for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=UNSTORABLE_PATH)
     _include_legacy(app)
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TypeVar
 
 import orjson
@@ -9,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
+from relaybox.domain.storable import MESSAGE, unstorable_fields
 from relaybox.errors import FieldError, LegacyCode, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
@@ -29,16 +31,53 @@ async def read_json(request: Request) -> tuple[bytes, dict]:
 
 
 def json_object(body: bytes) -> dict:
-    """The request body as a JSON object, or the invalid-payload error."""
+    """The request body as a JSON object, or the invalid-payload error.
+
+    A value or key that no backend can store (NUL, a lone surrogate: domain/storable.py) is
+    refused here, for every request body of both families, with each such field's path and
+    legacy code (`UnstorableInput`).  The cost on an ordinary body is one scan of its bytes:
+    orjson already refuses lone surrogates and raw control characters, so a body it accepts
+    can hold a NUL only as the escape `\u0000`, and only then are the values walked.
+    """
     if not body.strip():
         raise ValidationFailed.one("body", "The request body must be a JSON object.", LegacyCode.INVALID_PAYLOAD)
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
+        refuse_unstorable(_lenient_json(body))  # name the field when that is why it was refused
         raise ValidationFailed.one("body", "The request body is not valid JSON.", LegacyCode.INVALID_PAYLOAD) from None
     if not isinstance(data, dict):
         raise ValidationFailed.one("body", "The request body must be a JSON object.", LegacyCode.INVALID_PAYLOAD)
+    if b"\\u0000" in body:
+        refuse_unstorable(data)
     return data
+
+
+class UnstorableInput(ValidationFailed):
+    """Values no backend can store, refused before any other rule (docs/compatibility.md)."""
+
+
+def unstorable_error(fields: list[tuple[str, int]]) -> UnstorableInput:
+    return UnstorableInput(
+        [FieldError(path, MESSAGE.format(name=path.rsplit(".", 1)[-1]), code) for path, code in fields]
+    )
+
+
+def refuse_unstorable(data: object) -> None:
+    """Raise `UnstorableInput` naming every field of `data` that cannot be stored; else nothing."""
+    fields = unstorable_fields(data)
+    if fields:
+        raise unstorable_error(fields)
+
+
+def _lenient_json(body: bytes) -> object:
+    """`body` decoded leniently, to find an unstorable field in a body orjson refused: raw control
+    characters in strings and lone surrogate escapes are kept.  None when it is not JSON even so,
+    or not UTF-8 (a malformed payload, answered as such on `body`)."""
+    try:
+        return json.loads(body.decode("utf-8"), strict=False)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
 
 
 def _field_message(err: dict, path: str) -> str:

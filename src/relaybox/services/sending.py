@@ -31,6 +31,8 @@ from relaybox.store import messages as messages_store
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
 #: Most recipients one request may carry (both families; legacy error 12 above it).
 MAX_RECIPIENTS = 10_000
+#: Transactions a send may run when concurrent requests keep taking its references first.
+REFERENCE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,30 +250,34 @@ async def send(
     total_price = sum(p.price for p in accepted)
     callback_url = options.callback_url or account.webhook_url
 
-    async with platform.db.write() as conn:
+    sent_results = results
+
+    async def store(conn) -> Outcome:
+        # one attempt, in one transaction: every name it rebinds is its own
+        results, accepted_now, total = sent_results, accepted, total_price
         if digest is not None:
             # Recorded with the messages: a repeat of an accepted body within the window is a
             # duplicate, and a refused body (nothing written) can be corrected and sent again.
             window = timedelta(seconds=platform.settings.duplicate_window_seconds)
             if not await fingerprints.remember(conn, account.id, digest, now, window):
                 raise DuplicateRequest()
-        references = [p.reference for p in accepted if p.reference]
+        references = [p.reference for p in accepted_now if p.reference]
         if references:
             taken = await messages_store.existing_references(conn, account.id, references)
             if taken:
                 results = _mark_taken(results, recipients, taken)
                 if not partial:
                     raise_all(results)
-                accepted = [r for r in results if isinstance(r, Prepared)]
-                if not accepted:
+                accepted_now = [r for r in results if isinstance(r, Prepared)]
+                if not accepted_now:
                     return Outcome(None, [], results, account)
-                total_price = sum(p.price for p in accepted)
-        if not caller.is_test and not await accounts_store.reserve(conn, account.id, total_price):
+                total = sum(p.price for p in accepted_now)
+        if not caller.is_test and not await accounts_store.reserve(conn, account.id, total):
             raise InsufficientFunds()
 
         campaign_id = None
         if campaign:
-            sender = accepted[0].sender
+            sender = accepted_now[0].sender
             campaign_id = await campaigns_store.insert_campaign(
                 conn,
                 {
@@ -282,24 +288,24 @@ async def send(
                     "sender": sender,
                     "text": common_text,
                     "validity": validity,
-                    "tariff_code": accepted[0].tariff_code,
+                    "tariff_code": accepted_now[0].tariff_code,
                     "status": (CampaignStatus.SCHEDULED if start_at else CampaignStatus.SENDING).value,
                     "is_test": caller.is_test,
                     "start_at": due_at,
                     "created_at": now,
-                    "total_messages": len(accepted),
-                    "total_phones": len(accepted),
-                    "total_price": total_price,
+                    "total_messages": len(accepted_now),
+                    "total_phones": len(accepted_now),
+                    "total_price": total,
                     "currency": account.currency,
                     "callback_url": callback_url,
-                    f"n_{status.value}": len(accepted),
-                    "n_pending": len(accepted),
+                    f"n_{status.value}": len(accepted_now),
+                    "n_pending": len(accepted_now),
                 },
             )
         rows = [
             message_row(account, caller, p, options, validity=validity, status=status, now=now, due_at=due_at,
                         campaign_id=campaign_id, callback_url=callback_url)
-            for p in accepted
+            for p in accepted_now
         ]
         ids = await messages_store.insert_messages(conn, rows)
         if campaign:
@@ -307,6 +313,19 @@ async def send(
             return Outcome(saved_campaign, [], results, account, ids if message_ids else [])
         saved = [messages_store.message_from_values(i, row) for i, row in zip(ids, rows)]
         return Outcome(None, saved, results, account, ids if message_ids else [])
+
+    # A reference stored by a concurrent request after this one checked is refused by the unique
+    # index (PostgreSQL; SQLite's one writer cannot race): nothing of the attempt stays, and the
+    # next attempt's check finds the winner's row and answers it as taken (legacy 23).
+    for _ in range(REFERENCE_ATTEMPTS):
+        try:
+            async with platform.db.write() as conn:
+                return await store(conn)
+        except Exception as exc:
+            if not messages_store.is_reference_conflict(exc):
+                raise
+    raise ValidationFailed.one("reference_id", "The reference is already used by another message.",
+                               LegacyCode.REFERENCE_EXISTS)
 
 
 def message_row(

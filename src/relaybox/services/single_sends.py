@@ -10,7 +10,9 @@ under heavy load batches grow and the cost per request falls.
 
 Each request still succeeds or fails on its own: a duplicate body, a taken
 reference or an empty balance refuses that request only, and a refused
-request writes nothing, its fingerprint included.
+request writes nothing, its fingerprint included.  A transaction that fails
+is written again in halves, down to the request that fails alone
+(`_write_isolated`; docs/architecture.md, "Group commit isolation").
 """
 
 from __future__ import annotations
@@ -80,15 +82,57 @@ class SingleSendQueue:
             self._wake.clear()
             while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                try:
-                    await self._write(batch)
-                except Exception as exc:  # the whole transaction failed: every request in it fails
-                    log.exception("group commit of %d single messages failed", len(batch))
-                    for job in batch:
-                        if not job.future.done():
-                            job.future.set_exception(exc)
-                else:
+                if await self._write_isolated(batch):
                     self.on_written()
+
+    async def _write_isolated(self, batch: list[PendingSend]) -> bool:
+        """Write `batch`; if its transaction fails, write its halves again, down to the
+        request(s) that fail on their own: a request never fails because of a neighbour.
+
+        Nothing of a failed transaction stays (fingerprints, charges and rows roll back
+        together), so the halves are judged afresh: a reference another process took
+        meanwhile (the unique index refused it) is then found by the check and answered
+        as taken (legacy 23), like any other.  True when anything was written.
+        """
+        try:
+            await self._write(batch)
+            return True
+        except Exception as exc:  # noqa: BLE001 - whatever it was, it is answered below
+            if len(batch) == 1:
+                return await self._fail_alone(batch[0], exc)
+            if _lost_database(exc):  # not any request's doing: halves would only fail again
+                log.error("group commit of %d single messages failed: the database is unreachable", len(batch))
+                for job in batch:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+                return False
+            log.warning("group commit of %d single messages failed (%r): writing its halves apart", len(batch), exc)
+        half = len(batch) // 2
+        first = await self._write_isolated(batch[:half])
+        second = await self._write_isolated(batch[half:])
+        return first or second
+
+    async def _fail_alone(self, job: PendingSend, exc: Exception, attempts: int = 3) -> bool:
+        """A request whose own transaction failed: a reference taken by a concurrent
+        transaction is tried again (the check now sees the winner's row); any other
+        failure is that request's error."""
+        for _ in range(attempts):
+            if not messages_store.is_reference_conflict(exc):
+                break
+            try:
+                await self._write([job])
+                return True
+            except Exception as again:  # noqa: BLE001
+                exc = again
+        if messages_store.is_reference_conflict(exc):
+            exc = ValidationFailed.one(
+                job.reference_path, "The reference is already used by another message.", LegacyCode.REFERENCE_EXISTS
+            )
+        else:
+            log.error("a single message could not be written", exc_info=exc)
+        if not job.future.done():
+            job.future.set_exception(exc)
+        return False
 
     async def _write(self, batch: list[PendingSend]) -> None:
         now = self.platform.clock()
@@ -103,10 +147,11 @@ class SingleSendQueue:
         accepted, ids, refused = await db.transact(
             lambda conn: self._decide(conn, batch, now, window, converted), inline=True
         )
+        # Committed: from here on nothing may raise to the caller, which would write the batch again.
         for (_, job), message_id in zip(accepted, ids):
-            job.future.set_result(messages_store.message_from_values(message_id, job.row))
+            _settle(job, lambda: job.future.set_result(messages_store.message_from_values(message_id, job.row)))
         for i, exc in refused.items():
-            batch[i].future.set_exception(exc)
+            _settle(batch[i], lambda: batch[i].future.set_exception(exc))
 
     @staticmethod
     async def _decide(
@@ -181,3 +226,18 @@ class SingleSendQueue:
         )
         return accepted, ids, refused
 
+
+def _settle(job: PendingSend, answer) -> None:
+    """Answer one request of a committed batch; a failure to do so is that request's alone."""
+    if job.future.done():  # its client went away (cancelled)
+        return
+    try:
+        answer()
+    except Exception as exc:  # noqa: BLE001
+        log.exception("answering a written single message failed")
+        job.future.set_exception(exc)
+
+
+def _lost_database(exc: BaseException) -> bool:
+    """The connection to the database broke (it is down or restarting): every request fails alike."""
+    return bool(getattr(exc, "connection_invalidated", False)) or isinstance(exc, (ConnectionError, OSError))

@@ -122,6 +122,24 @@ async def existing_references(conn: AsyncConnection, account_id: int, references
     return found
 
 
+#: How each backend names the per-account reference index in a unique violation.
+_REFERENCE_INDEX = ("uq_messages_account_id_reference_id", "messages.account_id, messages.reference_id")
+
+
+def is_reference_conflict(exc: BaseException) -> bool:
+    """Whether `exc` is the unique index on (account_id, reference_id) refusing a row: another
+    transaction stored that reference after this one checked (PostgreSQL: SQLSTATE 23505 naming
+    the index; SQLite: "UNIQUE constraint failed: messages.account_id, messages.reference_id")."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = str(exc)
+        if "unique" in text.lower() and any(name in text for name in _REFERENCE_INDEX):
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False
+
+
 async def get_message(conn: AsyncConnection, account_id: int, message_id: int) -> Message | None:
     row = (
         await conn.execute(select(messages).where(messages.c.id == message_id, messages.c.account_id == account_id))

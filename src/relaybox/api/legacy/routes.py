@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from relaybox.api.legacy import account, messages, status
+from relaybox.api.unstorable import UNSTORABLE_PATH
 
 PREFIX = "/rest"
 #: The same routes again, as the official PHP client calls them; left out of the OpenAPI document.
@@ -22,5 +23,5 @@ for module in (messages, account, status):
 
 
 def include(app: FastAPI) -> None:
-    app.include_router(router, prefix=PREFIX)
-    app.include_router(router, prefix=ALIAS, include_in_schema=False)
+    app.include_router(router, prefix=PREFIX, dependencies=UNSTORABLE_PATH)
+    app.include_router(router, prefix=ALIAS, include_in_schema=False, dependencies=UNSTORABLE_PATH)
