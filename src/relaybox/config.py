@@ -42,3 +42,22 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(10, ge=1, description="tries of one webhook before it is marked failed")
     webhook_retry_base_seconds: float = Field(2.0, gt=0, description="delay before the first retry; doubles each time")
     webhook_timeout_seconds: float = Field(10.0, gt=0, description="a receiver slower than this counts as a failure")
+    # Rate limits per account (services/rate_limits.py): the defaults for accounts without limits
+    # of their own (`relaybox account limits`). 0 requests or messages per second: no limit.
+    rate_requests_per_second: int = Field(200, ge=0, description="authenticated requests per second per account")
+    rate_requests_burst: int = Field(400, ge=0, description="requests an account may make at once above its rate")
+    rate_messages_per_second: int = Field(1000, ge=0, description="messages accepted per second per account")
+    rate_messages_burst: int = Field(
+        20000, ge=0, description="messages an account may send at once (two 10,000-phone campaigns)"
+    )
+    rate_sync_seconds: float = Field(
+        0.2, gt=0, le=5, description="how often each API process exchanges its spending with the others (database)"
+    )
+    # Connection hygiene of `relaybox serve` (api/connections.py)
+    header_timeout_seconds: float = Field(
+        5.0, gt=0, description="a connection that has not sent a whole request head within this is closed"
+    )
+    keep_alive_seconds: float = Field(5.0, gt=0, description="an idle keep-alive connection is closed after this")
+    max_connections: int = Field(
+        1000, ge=1, description="open connections per API process; above it the oldest idle one is closed"
+    )

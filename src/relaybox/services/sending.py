@@ -18,6 +18,7 @@ from relaybox.domain.status import CampaignStatus, MessageStatus
 from relaybox.domain.timefmt import InvalidTime, parse_time
 from relaybox.errors import DuplicateRequest, FieldError, InsufficientFunds, LegacyCode, ValidationFailed
 from relaybox.services.platform import Platform
+from relaybox.services.rate_limits import MessagesTaken
 from relaybox.services.recipients import Prepared, Recipient, prepare
 from relaybox.services.single_sends import PendingSend, SingleSendQueue
 from relaybox.store import accounts as accounts_store
@@ -228,7 +229,9 @@ async def send(
     total_price = sum(p.price for p in accepted)
     callback_url = options.callback_url or account.webhook_url
 
-    async with platform.db.write() as conn:
+    # message tokens of the account's rate limit: taken before anything is written, given back
+    # for what the transaction does not accept
+    async with MessagesTaken(platform, account.id, len(accepted)) as taken, platform.db.write() as conn:
         if digest is not None:
             # Recorded with the messages: a repeat of an accepted body within the window is a
             # duplicate, and a refused body (nothing written) can be corrected and sent again.
@@ -243,6 +246,7 @@ async def send(
                 if not partial:
                     raise_all(results)
                 accepted = [r for r in results if isinstance(r, Prepared)]
+                taken.keep(len(accepted))
                 if not accepted:
                     return Outcome(None, [], results, account)
                 total_price = sum(p.price for p in accepted)
@@ -375,7 +379,8 @@ async def send_single(
         campaign_id=None, callback_url=options.callback_url or account.webhook_url,
     )
     path = recipient.field_paths.get("reference_id", f"{recipient.path}.reference_id" if recipient.path else "reference_id")
-    return await queue.submit(PendingSend(caller=caller, row=row, digest=digest, reference_path=path))
+    async with MessagesTaken(platform, account.id, 1):  # given back if the group commit refuses it
+        return await queue.submit(PendingSend(caller=caller, row=row, digest=digest, reference_path=path))
 
 
 def _mark_taken(
