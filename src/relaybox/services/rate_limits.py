@@ -60,7 +60,8 @@ class RateLimiter:
 
     `take_request` and `take_messages` raise `RateLimited` (429, Retry-After) and spend
     nothing when the bucket cannot pay; the first call for an account this process has
-    not seen lately reads its limits (one query, then none while it stays in use).
+    not seen lately reads its limits and its shared buckets' levels (one read, then none while
+    it stays in use).
     """
 
     def __init__(
@@ -114,11 +115,16 @@ class RateLimiter:
         return self._buckets[(account_id, kind)]
 
     async def _read_limits(self, account_id: int) -> None:
+        # The shared level too: a process new to an account starts where the others are, not full.
         async with self.db.read() as conn:
             own = (await store.account_limits(conn, [account_id])).get(account_id, store.AccountLimits())
+            levels = await store.shared_levels(conn, account_id)
         now = self.clock()
         for kind, limit in self.defaults.limits(own).items():
-            self._buckets.setdefault((account_id, kind), Bucket.full(limit, now))
+            bucket = Bucket.full(limit, now)
+            if kind in levels and not limit.unlimited:
+                bucket.adopt(levels[kind], now)
+            self._buckets.setdefault((account_id, kind), bucket)
 
     # --- sharing with the other processes -----------------------------------------------------
 

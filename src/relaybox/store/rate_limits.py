@@ -98,6 +98,16 @@ async def exchange(conn: AsyncConnection, reports: list[Report]) -> dict[tuple[i
     return {(row[0], row[1]): float(row[2]) for row in result}
 
 
+async def shared_levels(conn: AsyncConnection, account_id: int) -> dict[str, float]:
+    """The current level of each of an account's shared buckets (refilled to the database's now)."""
+    dialect = conn.dialect.name
+    smaller, larger = (func.least, func.greatest) if dialect == "postgresql" else (func.min, func.max)
+    b = rate_buckets.c
+    level = smaller(b.burst, b.tokens + larger(_database_now(dialect) - b.refilled_at, 0.0) * b.rate)
+    rows = await conn.execute(select(b.kind, level).where(b.account_id == account_id))
+    return {row[0]: float(row[1]) for row in rows}
+
+
 async def consumed(conn: AsyncConnection, account_id: int) -> dict[str, int]:
     """Tokens ever spent from each of an account's shared buckets (requests, messages)."""
     rows = await conn.execute(
