@@ -258,3 +258,24 @@ async def test_two_processes_together_stay_within_the_bound(two_apps):
     # each process alone would have taken burst + rate × T: sharing is what keeps the sum near one
     assert total < 2 * (burst + rate * seconds) - burst / 2, accepted
     assert total >= burst, accepted  # and the limit does not refuse what it allows
+
+
+async def test_legacy_partial_send_gives_back_the_tokens_of_refused_recipients(client, app_platform):
+    """Legacy phones: a recipient whose reference is taken is refused alone (error 23); its token comes back."""
+    account_id, key = await make_account(app_platform)
+    await set_limits(app_platform, account_id, messages_per_second=1, messages_burst=4)
+    headers = {"X-API-KEY": key}
+    first = await client.post(
+        "/rest/sms/create", headers=headers,
+        json={"destination": "phone", "msisdn": str(DELIVERED), "reference": "a1", "originator": "relaybox", "body": "x"},
+    )
+    assert first.json()["result"]["error"] == 0
+    phones = [{"msisdn": str(380971230500 + i), "reference": ref} for i, ref in enumerate(["a1", "b2", "c3"])]
+    answer = await client.post(
+        "/rest/sms/create", headers=headers,
+        json={"destination": "phones", "originator": "relaybox", "body": "y", "phones": phones},
+    )
+    assert [r["error"] for r in answer.json()["result"]] == [23, 0, 0]
+    # 4 - 1 - 2 = 1 left: one more message passes, the next is refused
+    assert (await client.post("/api/messages/send", headers=headers, json=single(text="z1"))).status_code == 200
+    assert (await client.post("/api/messages/send", headers=headers, json=single(text="z2"))).status_code == 429

@@ -231,7 +231,7 @@ async def send(
 
     # message tokens of the account's rate limit: taken before anything is written, given back
     # for what the transaction does not accept
-    async with MessagesTaken(platform, account.id, len(accepted)) as taken, platform.db.write() as conn:
+    async with MessagesTaken(platform, account.id, len(accepted)) as tokens, platform.db.write() as conn:
         if digest is not None:
             # Recorded with the messages: a repeat of an accepted body within the window is a
             # duplicate, and a refused body (nothing written) can be corrected and sent again.
@@ -246,7 +246,7 @@ async def send(
                 if not partial:
                     raise_all(results)
                 accepted = [r for r in results if isinstance(r, Prepared)]
-                taken.keep(len(accepted))
+                tokens.keep(len(accepted))
                 if not accepted:
                     return Outcome(None, [], results, account)
                 total_price = sum(p.price for p in accepted)
