@@ -46,7 +46,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CpuWatch, api_up, free_port, ua_phones, wait_quiet  # noqa: E402
+from _common import UNLIMITED, CpuWatch, api_up, free_port, ua_phones, wait_quiet  # noqa: E402
 
 ADMIN_URL = os.environ.get("RELAYBOX_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 INGEST_TARGET_S = 1.0
@@ -166,7 +166,7 @@ def bench_ingest(args) -> None:
     with tempfile.TemporaryDirectory(prefix="relaybox-pgbench-") as tmp:
         url = fresh_database("relaybox_bench_ingest")
         relaybox("migrate", url=url, cwd=Path(tmp))
-        key = relaybox("account", "create", "--name", "bench", "--balance", "100000", url=url, cwd=Path(tmp)).split()[-1]
+        key = relaybox("account", "create", "--name", "bench", "--balance", "100000", *UNLIMITED, url=url, cwd=Path(tmp)).split()[-1]
         cluster = Cluster(url, Path(tmp))
         try:
             cluster.api()
@@ -215,7 +215,7 @@ def bench_engine(args) -> None:
             name = f"relaybox_bench_engine{n_workers}"
             url = fresh_database(name)
             relaybox("migrate", url=url, cwd=Path(tmp))
-            key = relaybox("account", "create", "--name", "bench", "--balance", "100000", url=url, cwd=Path(tmp)).split()[-1]
+            key = relaybox("account", "create", "--name", "bench", "--balance", "100000", *UNLIMITED, url=url, cwd=Path(tmp)).split()[-1]
             cluster = Cluster(url, Path(tmp))
             rates = []
             try:
@@ -270,7 +270,7 @@ async def fill(url: str, total: int, seed: int, workdir: Path) -> dict:
     from query_latency import DAYS, FINAL, FINAL_WEIGHTS, REPORTED, TEXTS, plan
 
     relaybox("migrate", url=url, cwd=workdir)
-    key = relaybox("account", "create", "--name", "bench", "--balance", "100000", url=url, cwd=workdir).split()[-1]
+    key = relaybox("account", "create", "--name", "bench", "--balance", "100000", *UNLIMITED, url=url, cwd=workdir).split()[-1]
     conn = await asyncpg.connect(url)
     try:
         account_id = await conn.fetchval("SELECT max(id) FROM accounts")

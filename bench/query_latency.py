@@ -114,12 +114,15 @@ async def fill(url: str, total: int, seed: int, via_store: bool) -> dict:
     from relaybox.config import Settings
     from relaybox.services.accounts import create_account
     from relaybox.store import campaigns as campaigns_store
+    from relaybox.store.rate_limits import set_limits
     from relaybox.store import messages as messages_store
     from relaybox.store.tables import messages
 
     started = time.perf_counter()
     platform = await open_platform(Settings(database_url=url))
     account_id, key = await create_account(platform, name="bench", currency="EUR", balance=Decimal("100000"))
+    async with platform.db.write() as conn:  # limits far above the benchmark's load (bench/_common.py, UNLIMITED)
+        await set_limits(conn, account_id, {"rate_requests_per_second": 10_000_000, "rate_requests_burst": 10_000_000})
     tariff = platform.prices.default_tariff
     price = platform.prices.rate(tariff, "UA", "sms", "EUR") or 250_000
 

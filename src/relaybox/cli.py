@@ -14,7 +14,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from relaybox import cli_admin, cli_delivery, cli_people
+from relaybox import cli_admin, cli_delivery, cli_limits, cli_people
 from relaybox.cli_delivery import ConfigOpt, check_config
 from relaybox.config import Settings
 
@@ -81,16 +81,21 @@ def serve(
     log_level: LogLevelOpt = "warning",
     config: ConfigOpt = None,
     engine_in_process: Annotated[bool, typer.Option("--engine-in-process", help="Run the engine on the API's event loop instead of in a child process (one core for both) [env: RELAYBOX_ENGINE_PROCESS=false]")] = False,
+    header_timeout: Annotated[Optional[float], typer.Option("--header-timeout", envvar="RELAYBOX_HEADER_TIMEOUT_SECONDS", min=0.1, help="Seconds a connection has to send a whole request head before it is closed [env: RELAYBOX_HEADER_TIMEOUT_SECONDS]", show_default="5")] = None,
+    keep_alive: Annotated[Optional[float], typer.Option("--keep-alive", envvar="RELAYBOX_KEEP_ALIVE_SECONDS", min=0.1, help="Seconds an idle keep-alive connection is kept [env: RELAYBOX_KEEP_ALIVE_SECONDS]", show_default="5")] = None,
+    max_connections: Annotated[Optional[int], typer.Option("--max-connections", envvar="RELAYBOX_MAX_CONNECTIONS", min=1, help="Open connections per API process; past it the longest-idle one is closed [env: RELAYBOX_MAX_CONNECTIONS]", show_default="1000")] = None,
 ) -> None:
     """Run the HTTP API and (unless --no-engine) the delivery engine, in a child process of its own."""
     import uvicorn
 
+    from relaybox.api import connections
     from relaybox.api.app import create_app
 
     overrides = dict(
         host=host, port=port, database_url=database_url, sim_speed=sim_speed, sim_profile=sim_profile,
         sim_network=sim_network, jwt_secret=jwt_secret, engine=False if no_engine else None, log_level=log_level,
-        config=config,
+        config=config, header_timeout_seconds=header_timeout, keep_alive_seconds=keep_alive,
+        max_connections=max_connections,
     )
     if workers == 1:
         # one API process: its engine in a child (engine/engine_process.py), unless asked otherwise
@@ -104,14 +109,14 @@ def serve(
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if workers == 1:
         uvicorn.run(create_app(settings, tune_gc=True), host=settings.host, port=settings.port, log_level=settings.log_level,
-                    access_log=False)
+                    access_log=False, **connections.uvicorn_options(settings))
         return
     # Worker processes build their own app from the environment: hand the flags down through it.
     for name, value in overrides.items():
         if value is not None:
             os.environ[f"RELAYBOX_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
     uvicorn.run("relaybox.api.app:create_app_from_env", factory=True, workers=workers, host=settings.host,
-                port=settings.port, log_level=settings.log_level, access_log=False)
+                port=settings.port, log_level=settings.log_level, access_log=False, **connections.uvicorn_options(settings))
 
 
 @app.command()
@@ -197,6 +202,10 @@ def account_create(
     credit: Annotated[str, typer.Option("--credit", help="Credit limit: how far the balance may go below zero")] = "0",
     api_key: Annotated[Optional[str], typer.Option("--api-key", help="Use this key (live_… or test_…) instead of a generated one")] = None,
     webhook_url: Annotated[Optional[str], typer.Option("--webhook-url", help="Where status and RCS click callbacks go when a request gives no callback_url")] = None,
+    requests_per_second: cli_limits.RequestsPerSecondOpt = None,
+    requests_burst: cli_limits.RequestsBurstOpt = None,
+    messages_per_second: cli_limits.MessagesPerSecondOpt = None,
+    messages_burst: cli_limits.MessagesBurstOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
     """Create an account; the API key is printed as the last line."""
@@ -207,10 +216,14 @@ def account_create(
     async def run() -> tuple[int, str]:
         platform = await open_platform(settings_from(database_url=database_url))
         try:
-            return await create_account(
+            created = await create_account(
                 platform, name=name, currency=currency, balance=_parse_amount(balance, "--balance"),
                 credit=_parse_amount(credit, "--credit"), api_key=api_key, webhook_url=webhook_url,
             )
+            limits = cli_limits.limit_values(requests_per_second, requests_burst, messages_per_second, messages_burst)
+            if limits:
+                await cli_limits.set_limits(platform, created[0], limits)
+            return created
         finally:
             await platform.db.dispose()
 
@@ -320,6 +333,7 @@ def demo(
 cli_delivery.register(app, account_app)  # connectors, smsc, webhooks, account webhook
 cli_admin.register(app, account_app)  # key create|list|revoke|rotate, account list|block|unblock|top-up|ledger
 cli_people.register(app)  # send, status, campaigns, messages: over HTTP through relaybox.client
+cli_limits.register(account_app)  # account limits
 
 
 if __name__ == "__main__":  # pragma: no cover

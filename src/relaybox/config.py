@@ -76,6 +76,26 @@ class Settings(BaseSettings):
         64 * 1024, ge=0, description="a receiver's reply body is read up to this many bytes, the rest discarded"
     )
 
+    # Rate limits per account (services/rate_limits.py): the defaults for accounts without limits
+    # of their own (`relaybox account limits`). 0 requests or messages per second: no limit.
+    rate_requests_per_second: int = Field(200, ge=0, description="authenticated requests per second per account")
+    rate_requests_burst: int = Field(400, ge=0, description="requests an account may make at once above its rate")
+    rate_messages_per_second: int = Field(1000, ge=0, description="messages accepted per second per account")
+    rate_messages_burst: int = Field(
+        20000, ge=0, description="messages an account may send at once (two 10,000-phone campaigns)"
+    )
+    rate_sync_seconds: float = Field(
+        0.2, gt=0, le=5, description="how often each API process exchanges its spending with the others (database)"
+    )
+    # Connection hygiene of `relaybox serve` (api/connections.py)
+    header_timeout_seconds: float = Field(
+        5.0, gt=0, description="a connection that has not sent a whole request head within this is closed"
+    )
+    keep_alive_seconds: float = Field(5.0, gt=0, description="an idle keep-alive connection is closed after this")
+    max_connections: int = Field(
+        1000, ge=1, description="open connections per API process; above it the oldest idle one is closed"
+    )
+
     @field_validator("webhook_allow_networks")
     @classmethod
     def _networks(cls, value: str) -> str:

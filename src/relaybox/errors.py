@@ -23,6 +23,9 @@ class LegacyCode:
     INVALID_PARAMETERS = 7
     NOT_ENOUGH_MONEY = 8
     INVALID_SEND_TIME = 10
+    #: BSG: "maximum number of messages processed simultaneously for sending has been exceeded";
+    #: relaybox answers it, with HTTP 429, when a rate limit refuses a request (docs/compatibility.md).
+    LIMIT_EXCEEDED = 11
     BATCH_TOO_LARGE = 12
     SMS_NOT_FOUND = 20
     INVALID_PHONE = 21
@@ -86,3 +89,16 @@ class DuplicateRequest(RelayboxError):
 
 class InvalidCampaignStatus(RelayboxError):
     pass
+
+
+class RateLimited(RelayboxError):
+    """An account's rate limit refused the request (services/rate_limits.py): 429 with
+    `Retry-After: retry_after` (whole seconds, at least 1; RFC 9110 §10.2.3) in both families."""
+
+    def __init__(self, retry_after: int, what: str = "requests"):
+        super().__init__(f"too many {what}: retry after {retry_after} s")
+        self.retry_after = max(1, int(retry_after))
+        self.what = what  # requests | messages
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -9,11 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from relaybox.api import connections
 from relaybox.api.common import is_legacy, json_response
 from relaybox.api.health import STARTING, HealthCheck
 from relaybox.api.legacy import errors as legacy_errors
 from relaybox.api.hot import HotRoutes
-from relaybox.api.limits import BodySizeLimit
+from relaybox.api.limits import BodySizeLimit, error_headers
 from relaybox.api.unstorable import UNSTORABLE_PATH, UnstorableParams
 from relaybox.api.oneapi import accounts as oneapi_accounts
 from relaybox.api.oneapi import auth as oneapi_auth
@@ -29,6 +30,7 @@ from relaybox.connectors.simulator import SimulatorConnector
 from relaybox import gc_tuning
 from relaybox.engine import Engine, engine_process
 from relaybox.errors import LegacyCode, RelayboxError, ValidationFailed
+from relaybox.services import rate_limits
 from relaybox.services.auth import Authenticator
 from relaybox.services.jwt_keys import deployment_id, load_secret
 from relaybox.services.platform import Platform
@@ -73,7 +75,9 @@ def build_engine(platform: Platform) -> Engine:
 
 def error_response(request: Request, exc: RelayboxError):
     status, body = (legacy_errors if is_legacy(request) else oneapi_errors).envelope(exc)
-    return json_response(body, status)
+    response = json_response(body, status)
+    response.headers.update(error_headers(exc) or {})
+    return response
 
 
 def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> FastAPI:
@@ -91,6 +95,8 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
         app.state.platform = platform
         app.state.authenticator = Authenticator(platform, secret, await deployment_id(platform),
                                                 cache_seconds=settings.auth_cache_seconds)
+        platform.limiter = rate_limits.limiter_for(settings, platform.db)
+        platform.limiter.start()
         engine = build_engine(platform) if settings.engine and not settings.engine_process else None
         app.state.engine = engine
         # The engine here is woken directly; workers in other processes, on PostgreSQL, by a NOTIFY
@@ -115,6 +121,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
         finally:
             app.state.ready = False
             await app.state.single_sends.stop()
+            await platform.limiter.stop()
             if announcer:
                 await announcer.close()
             if engine:
@@ -177,7 +184,9 @@ def _fastapi(**kwargs) -> FastAPI:
 
 def create_app_from_env() -> FastAPI:
     """`create_app` with settings from the environment: the factory of `serve --workers N`'s processes."""
-    return create_app(Settings(), tune_gc=True)
+    settings = Settings()
+    connections.configure(settings)  # this worker process's connections (api/connections.py)
+    return create_app(settings, tune_gc=True)
 
 
 def _include_legacy(app: FastAPI) -> None:

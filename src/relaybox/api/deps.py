@@ -25,6 +25,19 @@ async def oneapi_caller(request: Request) -> Caller:
 
 
 async def oneapi_caller_from(auth: Authenticator, headers) -> Caller:
+    """The One API caller, once its account's request limit let the request through (or RateLimited)."""
+    caller = await _oneapi_authenticate(auth, headers)
+    await admit_request(auth.platform, caller)
+    return caller
+
+
+async def admit_request(platform: Platform, caller: Caller) -> None:
+    """Take one token from the caller's account's request bucket; RateLimited (429) when it is empty."""
+    if platform.limiter is not None:
+        await platform.limiter.take_request(caller.account_id)
+
+
+async def _oneapi_authenticate(auth: Authenticator, headers) -> Caller:
     """`Authorization: Bearer <JWT>` from /api/auth/login, or the key itself in `X-API-KEY`."""
     header = headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
@@ -42,7 +55,9 @@ async def legacy_caller(request: Request) -> Caller:
     key = request.headers.get("x-api-key")
     if not key:
         raise Unauthenticated()
-    return await request.app.state.authenticator.caller_for_key(key)
+    caller = await request.app.state.authenticator.caller_for_key(key)
+    await admit_request(request.app.state.platform, caller)
+    return caller
 
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]

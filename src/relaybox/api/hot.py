@@ -18,7 +18,7 @@ from starlette.datastructures import Headers
 
 from relaybox.api.common import json_object
 from relaybox.api.deps import oneapi_caller_from
-from relaybox.api.limits import TOO_LARGE, send_json
+from relaybox.api.limits import TOO_LARGE, error_headers, send_json
 from relaybox.api.oneapi import errors as oneapi_errors
 from relaybox.api.oneapi import messages
 from relaybox.errors import RelayboxError
@@ -47,7 +47,7 @@ class HotRoutes:
             answer = await messages.send(state.platform, state.single_sends, caller, SEND_PATH, body, json_object(body))
         except RelayboxError as exc:
             status, payload = oneapi_errors.envelope(exc)
-            return await send_json(send, status, payload)
+            return await send_json(send, status, payload, error_headers(exc))
         except Exception:
             log.exception("unhandled error on POST %s", SEND_PATH)
             return await send_json(send, 500, {"message": "Server Error"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from relaybox.api.legacy.errors import error_body
-from relaybox.errors import LegacyCode
+from relaybox.errors import LegacyCode, RateLimited
 
 
 class BodySizeLimit:
@@ -53,17 +53,18 @@ class BodySizeLimit:
 TOO_LARGE = {"message": "The given data was invalid.", "errors": {"body": ["The request body is too large."]}}
 
 
-async def send_json(send, status: int, content: object) -> None:
-    """A whole JSON response, straight on the ASGI `send` channel."""
+async def send_json(send, status: int, content: object, headers: dict[str, str] | None = None) -> None:
+    """A whole JSON response, straight on the ASGI `send` channel (`headers`: extra ones)."""
     payload = orjson.dumps(content)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
-        }
-    )
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})
+
+
+def error_headers(exc: Exception) -> dict[str, str] | None:
+    """The headers an error's answer carries besides its body: `Retry-After` of a rate limit's 429."""
+    return exc.headers() if isinstance(exc, RateLimited) else None
 
 
 class _TooLarge(Exception):

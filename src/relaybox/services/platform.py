@@ -20,3 +20,6 @@ class Platform:
     clock: Callable[[], datetime] = field(default=utcnow)
     #: account id -> (expiry on the monotonic clock, Account): see sending.load_account
     account_cache: dict = field(default_factory=dict)
+    #: The per-account rate limits (services/rate_limits.py) of an API process; None: not limited
+    #: (the engine's processes, and services called directly).
+    limiter: object | None = None

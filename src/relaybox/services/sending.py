@@ -20,6 +20,7 @@ from relaybox.domain.timefmt import InvalidTime, parse_time
 from relaybox.domain.webhook_urls import check_webhook_url, parse_networks
 from relaybox.errors import DuplicateRequest, FieldError, InsufficientFunds, LegacyCode, ValidationFailed
 from relaybox.services.platform import Platform
+from relaybox.services.rate_limits import MessagesTaken
 from relaybox.services.recipients import Prepared, Recipient, prepare
 from relaybox.services.single_sends import PendingSend, SingleSendQueue
 from relaybox.store import accounts as accounts_store
@@ -252,9 +253,10 @@ async def send(
 
     sent_results = results
 
-    async def store(conn) -> Outcome:
+    async def store(conn, tokens: MessagesTaken) -> Outcome:
         # one attempt, in one transaction: every name it rebinds is its own
         results, accepted_now, total = sent_results, accepted, total_price
+        tokens.keep(len(accepted_now))
         if digest is not None:
             # Recorded with the messages: a repeat of an accepted body within the window is a
             # duplicate, and a refused body (nothing written) can be corrected and sent again.
@@ -269,6 +271,7 @@ async def send(
                 if not partial:
                     raise_all(results)
                 accepted_now = [r for r in results if isinstance(r, Prepared)]
+                tokens.keep(len(accepted_now))
                 if not accepted_now:
                     return Outcome(None, [], results, account)
                 total = sum(p.price for p in accepted_now)
@@ -317,15 +320,18 @@ async def send(
     # A reference stored by a concurrent request after this one checked is refused by the unique
     # index (PostgreSQL; SQLite's one writer cannot race): nothing of the attempt stays, and the
     # next attempt's check finds the winner's row and answers it as taken (legacy 23).
-    for _ in range(REFERENCE_ATTEMPTS):
-        try:
-            async with platform.db.write() as conn:
-                return await store(conn)
-        except Exception as exc:
-            if not messages_store.is_reference_conflict(exc):
-                raise
-    raise ValidationFailed.one("reference_id", "The reference is already used by another message.",
-                               LegacyCode.REFERENCE_EXISTS)
+    # message tokens of the account's rate limit: taken before anything is written, given back
+    # for what the transaction does not accept
+    async with MessagesTaken(platform, account.id, len(accepted)) as tokens:
+        for _ in range(REFERENCE_ATTEMPTS):
+            try:
+                async with platform.db.write() as conn:
+                    return await store(conn, tokens)
+            except Exception as exc:
+                if not messages_store.is_reference_conflict(exc):
+                    raise
+        raise ValidationFailed.one("reference_id", "The reference is already used by another message.",
+                                   LegacyCode.REFERENCE_EXISTS)
 
 
 def message_row(
@@ -414,7 +420,8 @@ async def send_single(
         campaign_id=None, callback_url=options.callback_url or account.webhook_url,
     )
     path = recipient.field_paths.get("reference_id", f"{recipient.path}.reference_id" if recipient.path else "reference_id")
-    return await queue.submit(PendingSend(caller=caller, row=row, digest=digest, reference_path=path))
+    async with MessagesTaken(platform, account.id, 1):  # given back if the group commit refuses it
+        return await queue.submit(PendingSend(caller=caller, row=row, digest=digest, reference_path=path))
 
 
 def _mark_taken(

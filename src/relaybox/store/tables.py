@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Float,
     Boolean,
     Column,
     ForeignKey,
@@ -59,6 +60,12 @@ accounts = Table(
     # HMAC-SHA256 key of the X-Relaybox-Signature header of this account's webhooks
     # (engine/webhooks.py); made on first use for accounts created before it existed.
     Column("webhook_secret", String(64)),
+    # Rate limits (services/rate_limits.py): requests and accepted messages per second, and the
+    # burst each bucket holds; NULL: the platform's default (RELAYBOX_RATE_*); 0: no limit.
+    Column("rate_requests_per_second", Integer),
+    Column("rate_requests_burst", Integer),
+    Column("rate_messages_per_second", Integer),
+    Column("rate_messages_burst", Integer),
 )
 
 api_keys = Table(
@@ -270,4 +277,19 @@ connector_status = Table(
     Column("state", String(200), nullable=False),
     Column("details", Text, nullable=False),  # JSON: rate, window, queue, counters, last error
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: The token buckets of the rate limits, shared by every API process (services/rate_limits.py):
+#: each process spends from a copy of its own and, every few hundred milliseconds, adds what it
+#: spent here and takes back the bucket's level.  `refilled_at` is the database's clock.
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(8), primary_key=True),  # requests | messages
+    Column("rate", Float, nullable=False),  # tokens added per second
+    Column("burst", Float, nullable=False),  # most tokens the bucket holds
+    Column("tokens", Float, nullable=False),  # level at refilled_at; below zero after an overshoot
+    Column("consumed", BigInteger, nullable=False),  # every token ever spent: a counter for operators
+    Column("refilled_at", Float, nullable=False),  # seconds since the Unix epoch
 )

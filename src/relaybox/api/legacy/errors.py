@@ -12,6 +12,7 @@ from relaybox.errors import (
     InvalidCampaignStatus,
     LegacyCode,
     NotFound,
+    RateLimited,
     RelayboxError,
     Unauthenticated,
     ValidationFailed,
@@ -28,6 +29,7 @@ DESCRIPTIONS = {
     7: "Invalid parameters",
     8: "Not enough money",
     10: "Invalid send time",
+    11: "Too many requests",
     12: "Too many recipients in one request",
     20: "SMS not found",
     21: "Invalid phone number",
@@ -63,8 +65,13 @@ def code_for(exc: RelayboxError) -> int:
         return LegacyCode.INVALID_PARAMETERS
     if isinstance(exc, InvalidCampaignStatus):
         return LegacyCode.INVALID_PARAMETERS
+    if isinstance(exc, RateLimited):
+        return LegacyCode.LIMIT_EXCEEDED
     return LegacyCode.UNKNOWN_ERROR
 
 
 def envelope(exc: RelayboxError) -> tuple[int, dict]:
-    return 200, error_body(code_for(exc))
+    # A rate limit's refusal is the one HTTP error status: it is about the connection's use, not
+    # the request's content, and generic clients and proxies retry a 429 after its Retry-After.
+    status = 429 if isinstance(exc, RateLimited) else 200
+    return status, error_body(code_for(exc))

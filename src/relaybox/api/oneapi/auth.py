@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from relaybox.api.common import json_response, parse_model, read_json
-from relaybox.api.deps import OneApiCaller
+from relaybox.api.deps import OneApiCaller, admit_request
 from relaybox.api.oneapi.schemas import LoginRequest
 from relaybox.errors import Unauthenticated, ValidationFailed
 
@@ -21,6 +21,7 @@ async def login(request: Request):
         raise Unauthenticated() from None
     auth = request.app.state.authenticator
     caller = await auth.caller_for_key(body.api_key)
+    await admit_request(auth.platform, caller)
     return json_response({"bearer": auth.issue_token(caller)})
 
 

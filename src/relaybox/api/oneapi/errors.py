@@ -7,6 +7,7 @@ from relaybox.errors import (
     DuplicateRequest,
     InvalidCampaignStatus,
     NotFound,
+    RateLimited,
     RelayboxError,
     Unauthenticated,
     ValidationFailed,
@@ -29,6 +30,13 @@ def envelope(exc: RelayboxError) -> tuple[int, dict]:
         return 404, {"message": "Not found"}
     if isinstance(exc, DuplicateRequest):
         return 429, {"message": "Too many duplicate request detected"}
+    if isinstance(exc, RateLimited):
+        return 429, TOO_MANY_ATTEMPTS
     if isinstance(exc, InvalidCampaignStatus):
         return 422, {"message": "Invalid campaign status", "errors": []}
     return 500, {"message": "Server Error"}
+
+
+#: A rate limit's refusal (with `Retry-After`): the wording of Laravel's request throttle, which
+#: BSG's One API is built on; it fits the spec's `TooManyRequestsResponse` (`{"message": string}`).
+TOO_MANY_ATTEMPTS = {"message": "Too Many Attempts."}
