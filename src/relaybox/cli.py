@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import threading
@@ -103,8 +104,6 @@ def serve(
     settings = settings_from(**overrides)
     check_config(settings.config)
     check_secret(settings)
-    import logging
-
     # relaybox's own log lines (the engine child's deaths and restarts among them) with a time and a source
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if workers == 1:
@@ -135,7 +134,6 @@ def worker(
     receipts, expires, finishes campaigns, sends webhooks, and resubmits the in-doubt
     messages of workers that died.  Stops cleanly on SIGTERM or Ctrl+C.
     """
-    import logging
     import signal
 
     from relaybox.api.app import build_engine, open_platform
