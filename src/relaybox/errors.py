@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 
 class LegacyCode:
-    """BSG legacy REST error codes (CONTRACT.md, "Legacy REST endpoints")."""
+    """BSG legacy REST error codes (BSG legacy REST API, error catalogue)."""
 
     INVALID_API_KEY = 1
     ACCOUNT_BLOCKED = 2

@@ -1,4 +1,4 @@
-"""Read side: message and campaign lookups, with the filter rules of CONTRACT.md."""
+"""Read side: message and campaign lookups, with the filter rules of docs/compatibility.md."""
 
 from __future__ import annotations
 
