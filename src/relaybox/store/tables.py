@@ -293,3 +293,77 @@ rate_buckets = Table(
     Column("consumed", BigInteger, nullable=False),  # every token ever spent: a counter for operators
     Column("refilled_at", Float, nullable=False),  # seconds since the Unix epoch
 )
+
+#: The contact book (One API `/api/contacts*`): one row per account and phone (E.164 digits).
+#: The stop list is not a table of its own: as in BSG's API, a phone is stop-listed per channel
+#: by the `*_stoplist` flags of its contact row (a stop-listed phone that was not in the book
+#: gets a contact row), so list counts and the send paths read one place.
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("phone", BigInteger, nullable=False),  # E.164 digits, as messages.phone
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("hlr_status", String(16), nullable=False, server_default="unknown"),
+    Column("sms_stoplist", Boolean, nullable=False, server_default=text("false")),
+    Column("viber_stoplist", Boolean, nullable=False, server_default=text("false")),
+    Column("rcs_stoplist", Boolean, nullable=False, server_default=text("false")),
+    Column("whatsapp_stoplist", Boolean, nullable=False, server_default=text("false")),
+    Column("stoplisted_at", UTCDateTime),  # last time a stop-list flag was set
+    Column("stoplist_source", String(16)),  # api | reply (an inbound STOP keyword) | import | cli
+    Index("uq_contacts_account_id_phone", "account_id", "phone", unique=True),
+    Index("ix_contacts_account_id_id", "account_id", "id"),
+)
+
+#: Custom contact fields (`/api/contacts/fields*`): typed, per account, unique by name.
+contact_fields = Table(
+    "contact_fields",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("description", String(255)),
+    Column("type", String(16), nullable=False),  # text | number | date | ... (ContactFieldType)
+    Column("is_visible", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("uq_contact_fields_account_id_name", "account_id", "name", unique=True),
+)
+
+#: A contact's value of a custom field.
+contact_field_values = Table(
+    "contact_field_values",
+    metadata,
+    Column("contact_id", BigInteger, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("field_id", BigInteger, ForeignKey("contact_fields.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("value", Text, nullable=False),
+    Index("ix_contact_field_values_field_id", "field_id"),
+)
+
+#: Contact lists (`/api/groups*`, "groups" in BSG's paths); one per account may be the default.
+contact_groups = Table(
+    "contact_groups",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("description", String(255)),
+    Column("is_default", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_contact_groups_account_id_id", "account_id", "id"),
+)
+
+#: Which contacts are in which list.
+contact_group_members = Table(
+    "contact_group_members",
+    metadata,
+    Column("group_id", BigInteger, ForeignKey("contact_groups.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("contact_id", BigInteger, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_contact_group_members_contact_id", "contact_id"),
+)
