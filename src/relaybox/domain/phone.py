@@ -106,7 +106,7 @@ def _normalise(digits: str) -> Phone:
     region = phonenumbers.region_code_for_number(number)
     if region is None or region == phonenumbers.UNKNOWN_REGION:
         # A possible number outside every region's ranges: the main region of
-        # its calling code (CONTRACT: "Phone numbers").
+        # its calling code (docs/compatibility.md, "Phone numbers in detail").
         region = phonenumbers.region_code_for_country_code(number.country_code)
     if region in (phonenumbers.UNKNOWN_REGION, phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY):
         raise InvalidPhone("belongs to no country")

@@ -27,6 +27,7 @@ import sys
 import time
 
 from relaybox.config import Settings
+from relaybox.tasks import cancel_and_wait
 
 log = logging.getLogger("relaybox.supervisor")
 
@@ -145,12 +146,7 @@ class Supervisor:
             log.warning("engine process restarted (pid %d, restart %d)", self.child.pid, self.restarts)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self.child is not None:
             await stop(self.child)

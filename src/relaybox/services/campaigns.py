@@ -11,8 +11,8 @@ from relaybox.store import messages as messages_store
 from relaybox.store.transitions import StatusChange, apply_changes
 
 #: Messages of a stopped campaign that were never handed to a connector end
-#: `failed` and are refunded (CONTRACT: "a message never sent because its
-#: campaign was stopped is refunded").
+#: `failed` and are refunded: a message never sent because its campaign was
+#: stopped costs nothing (docs/compatibility.md, "Campaigns").
 UNSENT = (MessageStatus.SCHEDULED.value, MessageStatus.MODERATION.value, MessageStatus.ACCEPTED.value)
 
 

@@ -32,6 +32,7 @@ from relaybox.domain.rate import Bucket, Limit, resolve
 from relaybox.errors import RateLimited
 from relaybox.store import rate_limits as store
 from relaybox.store.db import Database
+from relaybox.tasks import cancel_and_wait
 
 log = logging.getLogger("relaybox.rate_limits")
 
@@ -133,13 +134,8 @@ class RateLimiter:
             self._task = asyncio.create_task(self._run(), name="rate-limits")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         try:
             await self.exchange()  # what this process spent last still counts for the others
         except Exception:

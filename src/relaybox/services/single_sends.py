@@ -31,6 +31,7 @@ from relaybox.store import bulk
 from relaybox.store import fingerprints
 from relaybox.store import messages as messages_store
 from relaybox.store import tables
+from relaybox.tasks import cancel_and_wait
 
 log = logging.getLogger("relaybox.single_sends")
 
@@ -59,13 +60,8 @@ class SingleSendQueue:
             self._task = asyncio.create_task(self._run(), name="single-sends")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         for job in self._pending:
             if not job.future.done():
                 job.future.set_exception(RuntimeError("server shutting down"))

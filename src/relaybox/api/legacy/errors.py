@@ -1,7 +1,7 @@
 """Legacy REST error envelopes: HTTP 200 with `{"error": N, "errorDescription": "..."}`.
 
 The official legacy clients treat any HTTP status >= 400 as a transport
-failure and read the error code only from a 2xx body (CONTRACT.md).
+failure and read the error code only from a 2xx body (docs/compatibility.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One API error envelopes (CONTRACT.md, "Errors")."""
+"""One API error envelopes (docs/compatibility.md, "Error shapes")."""
 
 from __future__ import annotations
 
