@@ -215,3 +215,33 @@ async def add_number(platform: Platform, account_id: int, raw: object) -> str:
     if owner is not None:
         raise ValidationFailed.one("number", f"The number {number} is account {owner}'s two-way number.")
     return number
+
+
+async def remove_number(platform: Platform, account_id: int, raw: object) -> bool:
+    """Take a two-way number from an account; False if the account did not have it."""
+    try:
+        number = two_way_number(raw)
+    except ValueError as exc:
+        raise ValidationFailed.one("number", str(exc)) from exc
+    return await platform.db.transact(lambda conn: store.remove_number(conn, number, account_id))
+
+
+async def set_webhook(platform: Platform, account_id: int, url: str | None) -> None:
+    """Set (or, with None, clear) the account's inbound webhook URL, checked as status webhook URLs
+    are (services/accounts.py).  ValidationFailed at `webhook_url`; NotFound for an unknown account."""
+    from relaybox.services.accounts import check_account_webhook_url
+    from relaybox.store.accounts import get_account
+
+    checked = check_account_webhook_url(platform, url) if url is not None else None
+
+    async def save(conn) -> None:
+        if await get_account(conn, account_id) is None:
+            raise NotFound("account")
+        await store.set_webhook_url(conn, account_id, checked, platform.clock())
+
+    await platform.db.transact(save)
+
+
+async def webhook(platform: Platform, account_id: int) -> str | None:
+    async with platform.db.read() as conn:
+        return await store.webhook_url(conn, account_id)
