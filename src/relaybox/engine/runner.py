@@ -398,7 +398,15 @@ class Engine:
         connector = connector or self.connector
         for start in range(0, len(reports), self.batch_size):
             batch = reports[start : start + self.batch_size]
-            await inbound_service.receive(self.platform, connector.name, batch)
+            while True:
+                try:
+                    await inbound_service.receive(self.platform, connector.name, batch)
+                    break
+                except Exception:
+                    # Not acknowledged, so not lost: keep them and try again (a lost database
+                    # connection); meanwhile the SMSC keeps them unanswered.
+                    log.exception("storing %d inbound messages failed; trying again", len(batch))
+                    await asyncio.sleep(SUBMIT_RETRY)
             await self._acknowledge(batch, connector)
 
     async def _acknowledge(self, reports: list[Report], connector: Connector | None = None) -> None:
