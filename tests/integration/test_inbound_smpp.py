@@ -186,3 +186,17 @@ def test_mo_parts_are_what_a_phone_sends():
     [(single, esm, dc, tlvs)] = mo_parts("STOP")
     assert (single, esm, dc, tlvs) == (b"STOP", 0, 0, [])
     assert orjson.dumps(mo_parts("x" * 200, concat="sar")[1][3][2][1].hex()) == b'"02"'
+
+
+async def test_the_smsc_simulators_subscribers_answer(platform, smsc, running):
+    account_id, _ = await make_account(platform)
+    await sending.send(
+        platform, Caller(account_id, False),
+        [Recipient(path=f"phones.{i}", phone=p, text="Your order shipped", sender="ShopBot")
+         for i, p in enumerate((380971230008, 380971230009, 380971230011))],
+        sending.SendOptions(),
+    )
+    rows = await wait_until(lambda: stored(platform, 2))
+    assert sorted((r.sender, r.text, r.recipient, r.action) for r in rows) == [
+        ("380971230008", "Yes, thanks!", "ShopBot", None), ("380971230009", "STOP", "ShopBot", "stoplisted"),
+    ]

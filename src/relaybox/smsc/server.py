@@ -22,6 +22,9 @@ keyed by relaybox's message id as in the built-in simulator.
 - **Test aids**: `kill_links()` drops every connection at once (a network cut
   mid-window), `throttle_tps` answers ESME_RTHROTTLED above a rate, and
   `received` / `duplicates` / `binds_refused` record what arrived.
+- **Subscribers answer** (docs/inbound.md): a delivered message to a number ending `0008` or
+  `0009` is answered with a mobile-originated `deliver_sm` (`Yes, thanks!`, `STOP`) to its
+  originator, after its receipt; `send_mo` and `send_deliver_sm` send any other MO.
 
 docs/connectors.md ("The SMSC simulator") documents it for users.
 """
@@ -38,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from relaybox.connectors.base import Submission
-from relaybox.connectors.simulator import REPORT_LATENCY, magic_outcome, realistic_outcome
+from relaybox.connectors.simulator import REPLIES, REPORT_LATENCY, magic_outcome, realistic_outcome
 from relaybox.connectors.smpp import pdu
 from relaybox.connectors.smpp.encoding import decode_part
 from relaybox.connectors.smpp.pdu import BINDS, Command, Status
@@ -345,6 +348,14 @@ class SmscSimulator:
             draw = random.Random(relaybox_id if relaybox_id is not None else message_id).random()
             due = asyncio.get_running_loop().time() + (low + (high - low) * draw) * self.speed
             heapq.heappush(self._due, (due, next(self._seq), receipt))
+            reply = REPLIES.get(message.destination_addr[-4:]) if outcome is MessageStatus.DELIVERED else None
+            if reply is not None:  # the subscriber answers (docs/inbound.md), after the receipt
+                for short_message, esm_class, data_coding, tlvs in mo_parts(reply):
+                    answer = _Receipt(
+                        link.system_id, f"mo-{message_id}", "", message.destination_addr, message.source_addr,
+                        datetime.now(timezone.utc), "", mo=(short_message, esm_class, data_coding, tlvs),
+                    )
+                    heapq.heappush(self._due, (due, next(self._seq), answer))
             self._wake.set()
 
     def _outcome(self, destination: str, relaybox_id: int | None, source: str, part) -> MessageStatus:
