@@ -334,3 +334,21 @@ async def test_legacy_two_way_errors(client, app_platform, account, headers):
     assert r.json()["error"] == 36 and "task_id" not in r.json()
     r = await client.post("/rest/sms/create", headers=headers, json={**body, "2way": "maybe"})
     assert r.json()["error"] == 7
+
+
+async def test_parts_and_redeliveries_taken_at_once_by_several_workers(platform):
+    """Each part (and each copy of one MO) in its own concurrent transaction, as several engine
+    processes receiving from one SMSC take them: the set completes once, the MO is stored once."""
+    import asyncio
+
+    a, _ = await make_account(platform)
+    await inbound.add_number(platform, a, "447700900123")
+    for round_ in range(5):
+        parts = [Inbound(str(SUBSCRIBER), "447700900123", f"<{round_}:{n}>", "gsm7", utcnow(), reference=round_,
+                         total=4, number=n) for n in (1, 2, 3, 4)]
+        copies = [mo(str(SUBSCRIBER), "447700900123", f"copy {round_}") for _ in range(4)]
+        results = await asyncio.gather(*(inbound.receive(platform, "operator", [r]) for r in parts + copies))
+        assert sum(len(r) for r in results) == 2, round_
+    stored = await rows(platform)
+    assert len(stored) == 10 and await rows(platform, inbound_parts) == []
+    assert {r.text for r in stored if r.parts == 4} == {"".join(f"<{i}:{n}>" for n in (1, 2, 3, 4)) for i in range(5)}

@@ -37,7 +37,7 @@ from relaybox.domain.inbound import (
     two_way_number,
 )
 from relaybox.domain.models import Caller
-from relaybox.errors import NotFound, ValidationFailed
+from relaybox.errors import FieldError, NotFound, ValidationFailed
 from relaybox.services.platform import Platform
 from relaybox.services.queries import date_range
 from relaybox.store import inbound as store
@@ -151,8 +151,6 @@ async def inject(platform: Platform, *, sender: object, recipient: object, text:
     if not isinstance(text, str) or not text or len(text) > MAX_TEXT:
         errors.append(("text", f"The text must have 1 to {MAX_TEXT} characters."))
     if errors:
-        from relaybox.errors import FieldError
-
         raise ValidationFailed([FieldError(path, message) for path, message in errors])
     report = Inbound(sender_digits, recipient, text, "ucs2" if not text.isascii() else "gsm7", platform.clock(),
                      network_id=f"inject-{uuid.uuid4().hex}")

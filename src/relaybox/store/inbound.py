@@ -7,6 +7,7 @@ of one intake transaction is services/inbound.py.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +34,17 @@ def _message(r) -> InboundMessage:
     )
 
 
+async def serialize(conn: AsyncConnection, *key: object) -> None:
+    """PostgreSQL: hold a transaction-scoped advisory lock on `key` (a part set, a redelivery key),
+    so that two workers taking parts of one set, or two deliveries of one MO, at the same moment
+    see each other's rows instead of each missing the other's uncommitted one.  SQLite has one
+    writer at a time: nothing to do."""
+    if conn.dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256("\x1f".join(map(str, key)).encode("utf-8", "surrogatepass")).digest()
+    await conn.execute(select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True))))
+
+
 # -- concatenated parts ---------------------------------------------------------------------
 
 
@@ -51,6 +63,7 @@ async def add_part(conn: AsyncConnection, key: PartKey, number: int, text: str, 
     all `total` parts are here (and deletes them), else None.  A part already kept (a redelivery)
     is ignored."""
     t = inbound_parts
+    await serialize(conn, "inbound-set", key.connector, key.sender, key.recipient, key.reference, key.total)
     stmt = _insert(conn)(t).values(
         connector=key.connector, sender=key.sender, recipient=key.recipient, reference=key.reference,
         total=key.total, number=number, text=text, encoding=encoding, received_at=now,
@@ -61,8 +74,6 @@ async def add_part(conn: AsyncConnection, key: PartKey, number: int, text: str, 
         t.c.reference == key.reference, t.c.total == key.total,
     )
     query = select(t.c.number, t.c.text, t.c.encoding).where(*where).order_by(t.c.number)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
     rows = (await conn.execute(query)).all()
     numbers = {r.number for r in rows}
     if numbers != set(range(1, key.total + 1)):
@@ -81,7 +92,9 @@ async def expire_parts(conn: AsyncConnection, older_than: datetime) -> int:
 
 
 async def seen_since(conn: AsyncConnection, dedupe_key: str, since: datetime) -> bool:
-    """Whether an MO with this key was stored at or after `since` (index on dedupe_key, received_at)."""
+    """Whether an MO with this key was stored at or after `since` (index on dedupe_key, received_at).
+    On PostgreSQL the key stays locked until the caller's transaction ends (`serialize`)."""
+    await serialize(conn, "inbound-key", dedupe_key)
     found = await conn.execute(
         select(inbound_messages.c.id)
         .where(inbound_messages.c.dedupe_key == dedupe_key, inbound_messages.c.received_at >= since)
