@@ -282,6 +282,7 @@ async def test_listing_is_per_account_filtered_and_paged(client, app_platform, a
     assert len(await listed(**{"filter[keyword]": "%_"})) == 20  # LIKE wildcards are literal
     assert await listed(**{"filter[keyword]": "9%"}) == []  # as a LIKE pattern it would match "reply 9 …"
     assert len(await listed(**{"filter[recipient]": "+447700900123"})) == 21
+    assert await listed(**{"filter[sender]": "   "}) == []  # a blank filter matches nothing, not everything
     assert await listed(**{"filter[from]": "2001-01-01 00:00:00", "filter[to]": "2001-02-01 00:00:00"}) == []
     newest = await listed(sort="date", way="desc", **{"page[limit]": 15})
     assert newest[0]["text"] == "STOP"

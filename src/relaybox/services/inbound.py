@@ -157,6 +157,16 @@ async def inject(platform: Platform, *, sender: object, recipient: object, text:
     return await receive(platform, connector, [report])
 
 
+def _filter_address(value: str | None) -> str | None:
+    """A listing filter's address in the stored form; a blank one matches nothing (it is kept)."""
+    if value is None:
+        return None
+    try:
+        return address(value)
+    except ValueError:
+        return value
+
+
 # -- the tenant's listing ---------------------------------------------------------------------------
 
 
@@ -168,16 +178,7 @@ async def list_inbound(
     """One page of the caller's MOs (see store/inbound.py InboundQuery); the date range follows the
     One API lists' rules (services/queries.py `date_range`: at most 3 months, `to` not in the future)."""
     start, end = date_range(raw_from, raw_to, platform.clock(), future=timedelta(0))
-    if sender is not None:
-        try:
-            sender = address(sender)
-        except ValueError:
-            sender = None
-    if recipient is not None:
-        try:
-            recipient = address(recipient)
-        except ValueError:
-            recipient = None
+    sender, recipient = _filter_address(sender), _filter_address(recipient)
     query = store.InboundQuery(
         account_id=caller.account_id, received_from=start, received_to=end, sender=sender, recipient=recipient,
         keyword=keyword, action=action, sort=sort, descending=descending, offset=offset, limit=limit,
