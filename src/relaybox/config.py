@@ -76,6 +76,20 @@ class Settings(BaseSettings):
         64 * 1024, ge=0, description="a receiver's reply body is read up to this many bytes, the rest discarded"
     )
 
+    # Inbound (two-way) SMS (docs/inbound.md)
+    inbound_stop_keywords: str = Field(
+        "", description="comma-separated STOP-style keywords (a whole reply, any letter case, puts its sender on "
+        "the stop list); empty: the built-in list of common languages; '-': none"
+    )
+    inbound_dedupe_seconds: float = Field(
+        600.0, ge=0, description="an inbound message identical to one stored this recently (same addresses, "
+        "concatenation reference and text) is a redelivery and is stored once"
+    )
+    inbound_parts_ttl_seconds: float = Field(
+        1800.0, gt=0, description="parts of a concatenated inbound message whose set is still incomplete after "
+        "this are dropped"
+    )
+
     # Rate limits per account (services/rate_limits.py): the defaults for accounts without limits
     # of their own (`relaybox account limits`). 0 requests or messages per second: no limit.
     rate_requests_per_second: int = Field(200, ge=0, description="authenticated requests per second per account")

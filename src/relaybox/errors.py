@@ -41,6 +41,8 @@ class LegacyCode:
     PHONE_REPEATED = 31
     SENDER_NOT_ALLOWED = 32
     DIRECTION_NOT_ALLOWED = 33
+    TWO_WAY_NOT_ACTIVATED = 35  # `2way` asked by an account without a two-way number
+    TWO_WAY_WRONG_SENDER = 36  # `2way` asked with an originator that is not one of its two-way numbers
 
 
 class RelayboxError(Exception):

@@ -21,6 +21,7 @@ from relaybox.api.oneapi import auth as oneapi_auth
 from relaybox.api.oneapi import campaigns as oneapi_campaigns
 from relaybox.api.oneapi import errors as oneapi_errors
 from relaybox.api.oneapi import messages as oneapi_messages
+from relaybox.api.oneapi import inbound as oneapi_inbound
 from relaybox.api.oneapi import rcs as oneapi_rcs
 from relaybox.config import Settings
 from relaybox.connectors import config as connectors_config
@@ -166,7 +167,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
         status, body = await request.app.state.health.report()
         return json_response(body, status)
 
-    for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs):
+    for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs, oneapi_inbound):
         app.include_router(module.router, dependencies=UNSTORABLE_PATH)
     _include_legacy(app)
     return app

@@ -61,8 +61,29 @@ class Click:
     at: datetime
 
 
-#: What a connector reports after submit: delivery receipts and RCS suggestion clicks.
-Report = Receipt | Click
+@dataclass(frozen=True, slots=True, eq=False)
+class Inbound:
+    """A mobile-originated message, or one part of a concatenated one (not about a submitted message).
+
+    `reference`/`total`/`number`: the concatenation (UDH 8- or 16-bit reference, or sar_* TLVs);
+    reference None and total 1 for a message in one piece.  `network_id`: an id the network gives
+    the message, when it gives one (the simulator does), which tells a redelivery from a new
+    message with the same text.  Compared by identity: two deliveries of one MO are two reports.
+    """
+
+    sender: str  # the subscriber (source_addr)
+    recipient: str  # the number or sender it was sent to (destination_addr)
+    text: str
+    encoding: str  # gsm7 | ucs2 | latin1 | ascii | binary
+    at: datetime
+    reference: int | None = None
+    total: int = 1
+    number: int = 1
+    network_id: str | None = None
+
+
+#: What a connector reports: delivery receipts, RCS suggestion clicks, and inbound messages.
+Report = Receipt | Click | Inbound
 
 
 class Connector(Protocol):

@@ -61,8 +61,16 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from relaybox.connectors.base import Click, Receipt, Report, Submission, SubmitResult
-from relaybox.connectors.simulator import CLICK_LATENCY, READ_LATENCY, REPORT_LATENCY, SUBMIT_LATENCY, SimulatorConnector
+from relaybox.connectors.base import Click, Inbound, Receipt, Report, Submission, SubmitResult
+from relaybox.connectors.simulator import (
+    CLICK_LATENCY,
+    READ_LATENCY,
+    REPLY_LATENCY,
+    REPORT_LATENCY,
+    SUBMIT_LATENCY,
+    SimulatorConnector,
+    magic_reply,
+)
 from relaybox.domain.status import MessageStatus
 from relaybox.domain.timefmt import utcnow
 from relaybox.store import workers
@@ -98,6 +106,10 @@ simulator_reports = Table(
     Column("at", UTCDateTime, nullable=False),  # when it happened on the network
     Column("offer_at", UTCDateTime, nullable=False),  # when it is next handed to a taker
     Column("taker", BigInteger),  # the session token of the connector that took it last (store/workers.py)
+    # A subscriber's answer (an MO, docs/inbound.md) instead of a report: from, to, text.
+    Column("mo_from", String(21)),
+    Column("mo_to", String(40)),
+    Column("mo_text", String(200)),
     Index("ix_simulator_reports_offer_at", "offer_at"),
 )
 
@@ -197,6 +209,11 @@ class SharedSimulatorConnector(SimulatorConnector):
         operator_id = f"sim-{sub.message_id}"
         due = now + timedelta(seconds=self._latency(REPORT_LATENCY, "report", sub.message_id))
         rows = [_report_row(operator_id, due, status=outcome.value)]
+        reply = magic_reply(sub, outcome)
+        if reply is not None:
+            at = due + timedelta(seconds=self._latency(REPLY_LATENCY, "reply", sub.message_id))
+            rows.append({**_report_row(operator_id, at), "mo_from": str(sub.phone), "mo_to": sub.sender,
+                         "mo_text": reply})
         if sub.channel == "rcs" and outcome is MessageStatus.DELIVERED and self.reads(sub):
             due += timedelta(seconds=self._latency(READ_LATENCY, "read", sub.message_id))
             rows.append(_report_row(operator_id, due, status=MessageStatus.READ.value))
@@ -229,8 +246,11 @@ class SharedSimulatorConnector(SimulatorConnector):
             wait = min(wait * 2, POLL[1])
         reports: list[Report] = []
         for row in sorted(rows, key=lambda r: (r.at, r.id)):
-            if row.status is None:
-                report: Report = Click(row.operator_id, row.click_text, row.click_postback, row.at)
+            if row.mo_text is not None:
+                report: Report = Inbound(row.mo_from, row.mo_to, row.mo_text, "gsm7", row.at,
+                                         network_id=f"sim-mo-{row.operator_id}")
+            elif row.status is None:
+                report = Click(row.operator_id, row.click_text, row.click_postback, row.at)
             else:
                 report = Receipt(row.operator_id, MessageStatus(row.status), row.at)
             self._taken.setdefault(report, []).append(row.id)
@@ -247,7 +267,8 @@ class SharedSimulatorConnector(SimulatorConnector):
             update(r)
             .where(r.c.id.in_(pick.scalar_subquery()))
             .values(offer_at=now + REPORT_LEASE, taker=self._session.token if self._session else None)
-            .returning(r.c.id, r.c.operator_id, r.c.status, r.c.click_text, r.c.click_postback, r.c.at)
+            .returning(r.c.id, r.c.operator_id, r.c.status, r.c.click_text, r.c.click_postback, r.c.at,
+                       r.c.mo_from, r.c.mo_to, r.c.mo_text)
         )
         return result.all()
 
@@ -281,11 +302,14 @@ class SharedSimulatorConnector(SimulatorConnector):
 
 
 def _create_or_extend(sync_conn) -> None:
-    """Create the network's tables; add `taker` to a `simulator_reports` made before it existed."""
+    """Create the network's tables; add `taker` and `mo_*` to a `simulator_reports` made before them."""
     network.create_all(sync_conn)
     columns = {c["name"] for c in inspect(sync_conn).get_columns("simulator_reports")}
     if "taker" not in columns:
         sync_conn.execute(text("ALTER TABLE simulator_reports ADD COLUMN taker BIGINT"))
+    for name, kind in (("mo_from", "VARCHAR(21)"), ("mo_to", "VARCHAR(40)"), ("mo_text", "VARCHAR(200)")):
+        if name not in columns:
+            sync_conn.execute(text(f"ALTER TABLE simulator_reports ADD COLUMN {name} {kind}"))
 
 
 def _report_row(operator_id: str, at, *, status: str | None = None, click: tuple[str, str | None] | None = None) -> dict:
@@ -296,5 +320,8 @@ def _report_row(operator_id: str, at, *, status: str | None = None, click: tuple
         "click_postback": click[1] if click else None,
         "at": at,
         "offer_at": at,
+        "mo_from": None,
+        "mo_to": None,
+        "mo_text": None,
     }
 

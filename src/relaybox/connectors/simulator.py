@@ -15,7 +15,7 @@ import itertools
 import random
 from dataclasses import dataclass, field
 
-from relaybox.connectors.base import Click, Receipt, Report, Submission, SubmitResult
+from relaybox.connectors.base import Click, Inbound, Receipt, Report, Submission, SubmitResult
 from relaybox.domain.rcs import first_suggestion
 from relaybox.domain.status import MessageStatus
 from relaybox.domain.timefmt import utcnow
@@ -38,6 +38,11 @@ CLICKS = "0007"
 READ_SHARE = 0.5
 #: Realistic profile: share of read RCS messages whose first button is clicked.
 CLICK_SHARE = 0.1
+
+#: SMS, last four digits: the simulated subscriber answers every delivered SMS with this text
+#: (a mobile-originated message to the SMS's sender: docs/inbound.md).
+REPLIES = {"0008": "Yes, thanks!", "0009": "STOP"}
+REPLY_LATENCY = (1.0, 3.0)  # seconds from delivery to the subscriber's answer at speed 1
 
 SUBMIT_LATENCY = 1.0  # seconds from submit to "sent" at speed 1
 REPORT_LATENCY = (2.0, 5.0)  # seconds from "sent" to the delivery report at speed 1
@@ -76,6 +81,18 @@ def magic_reads(sub: Submission) -> bool:
 def magic_click(sub: Submission) -> dict | None:
     """The suggestion a read RCS message's recipient clicks, in the magic profile (0007 only)."""
     return first_suggestion(sub.rcs_options) if str(sub.phone)[-4:] == CLICKS else None
+
+
+def magic_reply(sub: Submission, outcome: MessageStatus) -> str | None:
+    """The subscriber's answer to a delivered SMS (numbers ending 0008 and 0009), in every profile."""
+    if sub.channel != "sms" or outcome is not MessageStatus.DELIVERED:
+        return None
+    return REPLIES.get(str(sub.phone)[-4:])
+
+
+def reply_report(sub: Submission, text: str, at) -> Inbound:
+    """The subscriber's answer as the network reports it: from the phone to the SMS's sender."""
+    return Inbound(str(sub.phone), sub.sender, text, "gsm7", at, network_id=f"sim-mo-{sub.message_id}")
 
 
 def realistic_outcome(sub: Submission, seed: int) -> MessageStatus:
@@ -159,6 +176,9 @@ class SimulatorConnector:
             delay = (low + (high - low) * random.Random(sub.message_id).random()) * self.speed if self.speed else 0.0
             due = loop.time() + delay
             self._schedule(due, operator_id, outcome)
+            reply = magic_reply(sub, outcome)
+            if reply is not None:
+                self._schedule(due + self._latency(REPLY_LATENCY, "reply", sub.message_id), operator_id, None, reply_report(sub, reply, None))
             if sub.channel == "rcs" and outcome is MessageStatus.DELIVERED and self.reads(sub):
                 due += self._latency(READ_LATENCY, "read", sub.message_id)
                 self._schedule(due, operator_id, MessageStatus.READ)
@@ -170,7 +190,8 @@ class SimulatorConnector:
         return results
 
     def _schedule(
-        self, due: float, operator_id: str, status: MessageStatus | None, click: tuple[str, str | None] | None = None
+        self, due: float, operator_id: str, status: MessageStatus | None,
+        click: tuple[str, str | None] | Inbound | None = None,
     ) -> None:
         # the sequence number keeps a message's events in order when they fall due together
         heapq.heappush(self._pending, (due, next(self._seq), operator_id, status, click))
@@ -182,7 +203,10 @@ class SimulatorConnector:
             released = False
             while self._pending and self._pending[0][0] <= now:
                 _, _, operator_id, status, click = heapq.heappop(self._pending)
-                if click is not None:
+                if isinstance(click, Inbound):
+                    self._ready.append(Inbound(click.sender, click.recipient, click.text, click.encoding, utcnow(),
+                                               network_id=click.network_id))
+                elif click is not None:
                     self._ready.append(Click(operator_id, click[0], click[1], utcnow()))
                 else:
                     self._ready.append(Receipt(operator_id, status, utcnow()))

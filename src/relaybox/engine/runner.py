@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable, Set
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from relaybox.connectors.base import Click, Connector, Receipt, Report, Submission, SubmitResult
+from relaybox.connectors.base import Click, Connector, Inbound, Receipt, Report, Submission, SubmitResult
 from relaybox.connectors.routing import Router, is_up
 from relaybox.domain.models import Message
 from relaybox.domain.status import MessageStatus
 from relaybox.engine import connector_status
 from relaybox.engine.overtaken import OvertakenReports
 from relaybox.engine.webhooks import WebhookSender
+from relaybox.services import inbound as inbound_service
 from relaybox.services.platform import Platform
 from relaybox.store import fingerprints
 from relaybox.store import work
@@ -321,6 +322,10 @@ class Engine:
                 fresh: list[Report] = []
                 if pending.done():
                     fresh, pending = pending.result(), None
+                mobile_originated = [r for r in fresh if isinstance(r, Inbound)]
+                if mobile_originated:
+                    fresh = [r for r in fresh if not isinstance(r, Inbound)]
+                    await self.apply_inbound(mobile_originated, connector)
                 now = loop.time()
                 retry, dropped = overtaken.take(now)
                 if dropped:
@@ -387,6 +392,23 @@ class Engine:
             unmatched.extend(r for r in batch if id(r) not in owners)
         return unmatched
 
+    async def apply_inbound(self, reports: list[Inbound], connector: Connector | None = None) -> None:
+        """Store mobile-originated messages (services/inbound.py), then let the connector acknowledge
+        them (SMPP: their deliver_sm_resp): acknowledged only once stored, so never lost."""
+        connector = connector or self.connector
+        for start in range(0, len(reports), self.batch_size):
+            batch = reports[start : start + self.batch_size]
+            while True:
+                try:
+                    await inbound_service.receive(self.platform, connector.name, batch)
+                    break
+                except Exception:
+                    # Not acknowledged, so not lost: keep them and try again (a lost database
+                    # connection); meanwhile the SMSC keeps them unanswered.
+                    log.exception("storing %d inbound messages failed; trying again", len(batch))
+                    await asyncio.sleep(SUBMIT_RETRY)
+            await self._acknowledge(batch, connector)
+
     async def _acknowledge(self, reports: list[Report], connector: Connector | None = None) -> None:
         """Tell a connector that keeps reports until told (the shared simulator, SMPP) that these are recorded."""
         acknowledge = getattr(connector or self.connector, "acknowledge", None)
@@ -410,6 +432,9 @@ class Engine:
         cutoff = self.platform.clock() - timedelta(seconds=self.platform.settings.duplicate_window_seconds * 2)
         async with self.platform.db.write() as conn:
             await fingerprints.forget_older_than(conn, cutoff)
+        dropped = await inbound_service.expire_parts(self.platform)
+        if dropped:
+            log.warning("%d parts of concatenated inbound messages dropped: their sets stayed incomplete", dropped)
 
 
 def _owner(report: Report, found: dict[str, Message], converting: bool) -> Message | None:

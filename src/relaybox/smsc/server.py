@@ -22,6 +22,9 @@ keyed by relaybox's message id as in the built-in simulator.
 - **Test aids**: `kill_links()` drops every connection at once (a network cut
   mid-window), `throttle_tps` answers ESME_RTHROTTLED above a rate, and
   `received` / `duplicates` / `binds_refused` record what arrived.
+- **Subscribers answer** (docs/inbound.md): a delivered message to a number ending `0008` or
+  `0009` is answered with a mobile-originated `deliver_sm` (`Yes, thanks!`, `STOP`) to its
+  originator, after its receipt; `send_mo` and `send_deliver_sm` send any other MO.
 
 docs/connectors.md ("The SMSC simulator") documents it for users.
 """
@@ -38,12 +41,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from relaybox.connectors.base import Submission
-from relaybox.connectors.simulator import REPORT_LATENCY, magic_outcome, realistic_outcome
+from relaybox.connectors.simulator import REPLIES, REPORT_LATENCY, magic_outcome, realistic_outcome
 from relaybox.connectors.smpp import pdu
 from relaybox.connectors.smpp.encoding import decode_part
 from relaybox.connectors.smpp.pdu import BINDS, Command, Status
 from relaybox.connectors.smpp.receipts import STATE_OF_STAT, encode_receipt_text, receipt_text
 from relaybox.domain.phone import InvalidPhone, parse_phone
+from relaybox.domain.segments import Encoding, analyze, encode_gsm7, split_parts
 from relaybox.domain.status import MessageStatus
 
 log = logging.getLogger("relaybox.smsc")
@@ -112,6 +116,8 @@ class _Receipt:
     text: str
     sent_at: float | None = None  # loop time of the last deliver_sm, None while queued
     acknowledged: bool = False
+    #: A mobile-originated message instead of a receipt: (short_message, esm_class, data_coding, tlvs).
+    mo: tuple[bytes, int, int, list[tuple[int, bytes]]] | None = None
 
 
 @dataclass
@@ -135,6 +141,7 @@ class SmscSimulator:
     binds: int = 0
     receipts_sent: int = 0
     enquire_links: int = 0
+    mo_sent: int = 0  # mobile-originated deliver_sm sent (redeliveries included)
     _seen: dict[tuple, str] = field(default_factory=dict)  # (system_id, relaybox id, part) -> SMSC id
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _links: list[_Link] = field(default_factory=list)
@@ -341,6 +348,14 @@ class SmscSimulator:
             draw = random.Random(relaybox_id if relaybox_id is not None else message_id).random()
             due = asyncio.get_running_loop().time() + (low + (high - low) * draw) * self.speed
             heapq.heappush(self._due, (due, next(self._seq), receipt))
+            reply = REPLIES.get(message.destination_addr[-4:]) if outcome is MessageStatus.DELIVERED else None
+            if reply is not None:  # the subscriber answers (docs/inbound.md), after the receipt
+                for short_message, esm_class, data_coding, tlvs in mo_parts(reply):
+                    answer = _Receipt(
+                        link.system_id, f"mo-{message_id}", "", message.destination_addr, message.source_addr,
+                        datetime.now(timezone.utc), "", mo=(short_message, esm_class, data_coding, tlvs),
+                    )
+                    heapq.heappush(self._due, (due, next(self._seq), answer))
             self._wake.set()
 
     def _outcome(self, destination: str, relaybox_id: int | None, source: str, part) -> MessageStatus:
@@ -398,6 +413,18 @@ class SmscSimulator:
                 continue
             link = links[hash(receipt.message_id) % len(links)]
             sequence = next(link.sequences)
+            if receipt.mo is not None:
+                short_message, esm_class, data_coding, tlvs = receipt.mo
+                link.writer.write(
+                    pdu.deliver_sm(
+                        sequence, source=receipt.source, destination=receipt.destination,
+                        short_message=short_message, esm_class=esm_class, data_coding=data_coding, tlvs=tlvs,
+                    )
+                )
+                receipt.sent_at = now
+                link.unacked[sequence] = receipt
+                self.mo_sent += 1
+                continue
             done = datetime.now(timezone.utc)
             # In the coding it declares: GSM 03.38 when the echoed text allows, else UCS-2.
             data_coding, octets = encode_receipt_text(
@@ -429,6 +456,62 @@ class SmscSimulator:
             self.receipts_sent += 1
         self._queued = waiting
 
+    # -- mobile-originated messages -------------------------------------------------------------
+
+    def send_deliver_sm(
+        self, system_id: str, source: str, destination: str, short_message: bytes, *, esm_class: int = 0,
+        data_coding: int = 0, tlvs: list[tuple[int, bytes]] = (),
+    ) -> None:
+        """Queue one mobile-originated deliver_sm for a bound receiving session of `system_id`; kept
+        and redelivered until acknowledged, as receipts are."""
+        receipt = _Receipt(
+            system_id, f"mo-{next(self._ids)}", "", source, destination, datetime.now(timezone.utc), "",
+            mo=(short_message, esm_class, data_coding, list(tlvs)),
+        )
+        self._queued.append(receipt)
+        self._wake.set()
+
+    def send_mo(
+        self, system_id: str, source: str, destination: str, text: str, *, concat: str = "udh8",
+        reference: int = 1, order: list[int] | None = None,
+    ) -> int:
+        """Queue a subscriber's message `text` (GSM 03.38 when it fits, else UCS-2), split into parts
+        as a phone would (153 septets / 67 UCS-2 units with a header).  `concat`: udh8 | udh16 | sar,
+        how the parts are tied together; `order`: the part numbers in the order they are sent (all
+        of them, 1-based).  Returns the number of parts."""
+        for short_message, esm_class, data_coding, tlvs in mo_parts(text, concat=concat, reference=reference,
+                                                                    order=order):
+            self.send_deliver_sm(system_id, source, destination, short_message, esm_class=esm_class,
+                                 data_coding=data_coding, tlvs=tlvs)
+        return len(split_parts(text))
+
     def pending_receipts(self) -> int:
         """Receipts not yet acknowledged by an ESME (scheduled, queued or sent)."""
         return len(self._due) + len(self._queued) + sum(len(link.unacked) for link in self._links)
+
+
+def mo_parts(
+    text: str, *, concat: str = "udh8", reference: int = 1, order: list[int] | None = None
+) -> list[tuple[bytes, int, int, list[tuple[int, bytes]]]]:
+    """(short_message, esm_class, data_coding, tlvs) of each deliver_sm carrying `text` as a phone
+    sends it (see `SmscSimulator.send_mo`)."""
+    info = analyze(text)
+    ucs2 = info.encoding is Encoding.UCS2
+    encode = (lambda s: s.encode("utf-16-be")) if ucs2 else encode_gsm7
+    data_coding = 0x08 if ucs2 else 0x00
+    pieces = split_parts(text)
+    total = len(pieces)
+    out = []
+    for number in order or range(1, total + 1):
+        octets = encode(pieces[number - 1])
+        if total == 1:
+            out.append((octets, 0x00, data_coding, []))
+        elif concat == "sar":
+            tlvs = [(0x020C, reference.to_bytes(2, "big")), (0x020E, bytes((total,))), (0x020F, bytes((number,)))]
+            out.append((octets, 0x00, data_coding, tlvs))
+        elif concat == "udh16":
+            header = bytes((6, 0x08, 4)) + reference.to_bytes(2, "big") + bytes((total, number))
+            out.append((header + octets, 0x40, data_coding, []))
+        else:
+            out.append((bytes((5, 0x00, 3, reference & 0xFF, total, number)) + octets, 0x40, data_coding, []))
+    return out

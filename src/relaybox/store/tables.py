@@ -218,6 +218,8 @@ messages = Table(
     Index("ix_messages_pending_expires_at", "expires_at", sqlite_where=text(PENDING_SQL),
           postgresql_where=text(PENDING_SQL)),
     Index("ix_messages_connector_operator_id", "connector", "operator_id"),
+    # Inbound routing (docs/inbound.md): the latest message to a phone from a sender, any account.
+    Index("ix_messages_phone_sender_id", "phone", "sender", "id"),
 )
 
 #: Per account and hour of creation: the range of message ids created in it and
@@ -366,4 +368,69 @@ contact_group_members = Table(
            autoincrement=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_contact_group_members_contact_id", "contact_id"),
+)
+
+#: Two-way numbers (docs/inbound.md): a mobile-originated message sent to one of these belongs to
+#: its account, whatever was sent before.  Digits only (E.164 long numbers or short codes).
+inbound_numbers = Table(
+    "inbound_numbers",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_inbound_numbers_account_id", "account_id"),
+)
+
+#: Per account: where its inbound messages are pushed (a webhook of its own, not the status one:
+#: its receivers expect BSG's status shape).
+inbound_settings = Table(
+    "inbound_settings",
+    metadata,
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), primary_key=True, autoincrement=False),
+    Column("webhook_url", String(500)),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: Mobile-originated (MO) messages, reassembled.  `account_id` NULL: unroutable (kept, counted by
+#: `relaybox inbound stats`, shown to no tenant).
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("account_id", BigInteger, ForeignKey("accounts.id")),
+    Column("sender", String(21), nullable=False),  # the subscriber's MSISDN (source_addr), digits
+    Column("recipient", String(40), nullable=False),  # the number or sender it was sent to (destination_addr)
+    Column("text", Text, nullable=False),
+    Column("encoding", String(8), nullable=False),  # gsm7 | ucs2 | latin1 | ascii | binary
+    Column("parts", Integer, nullable=False),
+    Column("connector", String(40), nullable=False),  # who received it
+    Column("route", String(16), nullable=False),  # number | last_sender | none
+    Column("reply_to", BigInteger),  # route last_sender: the MT message it answers
+    Column("action", String(16)),  # stoplisted: a STOP keyword put the sender on the stop list
+    Column("dedupe_key", String(64), nullable=False),  # sha256 of what identifies a redelivery
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("ix_inbound_messages_account_id_id", "account_id", "id"),
+    Index("ix_inbound_messages_account_id_received_at", "account_id", "received_at"),
+    Index("ix_inbound_messages_dedupe_key_received_at", "dedupe_key", "received_at"),
+)
+
+#: Parts of concatenated MO messages waiting for the rest of their set (UDH 8/16-bit reference or
+#: sar_* TLVs).  A set is complete when `total` distinct numbers are here; then its rows become one
+#: inbound_messages row.  Sets older than RELAYBOX_INBOUND_PARTS_TTL_SECONDS are dropped.
+inbound_parts = Table(
+    "inbound_parts",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("connector", String(40), nullable=False),
+    Column("sender", String(21), nullable=False),
+    Column("recipient", String(40), nullable=False),
+    Column("reference", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("encoding", String(8), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Index("uq_inbound_parts_set_number", "connector", "sender", "recipient", "reference", "total", "number",
+          unique=True),
+    Index("ix_inbound_parts_received_at", "received_at"),
 )

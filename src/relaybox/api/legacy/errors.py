@@ -45,6 +45,8 @@ DESCRIPTIONS = {
     31: "The phone is already in the messaging list",
     32: "Sender not allowed",
     33: "Direction not allowed",
+    35: "2WAY service is not activated",
+    36: "Incorrect sender for 2WAY",
 }
 
 

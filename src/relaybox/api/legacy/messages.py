@@ -16,8 +16,9 @@ from relaybox.api.deps import LegacyCaller, PlatformDep
 from relaybox.api.legacy import present, schemas
 from relaybox.api.legacy.errors import error_body
 from relaybox.api.legacy.schemas import INDIVIDUAL, PHONE, PHONES, SmsRequest
+from relaybox.domain.inbound import two_way_number
 from relaybox.errors import FieldError, LegacyCode, ValidationFailed
-from relaybox.services import sending
+from relaybox.services import inbound, sending
 from relaybox.services.recipients import Prepared, Recipient
 
 router = APIRouter(tags=["legacy"])
@@ -91,23 +92,62 @@ def first_code(results: list[Result]) -> int:
     return next(r[0].legacy_code for r in results if isinstance(r, list))
 
 
+async def two_way_refusals(platform, caller, req: SmsRequest) -> dict[int, list[FieldError]]:
+    """With `2way` set: error 35 (request) when the account has no two-way number; error 36 when the
+    originator is not one of them — for the request (phone, phones) or, for `individual`, per
+    recipient (returned by index; the others are sent)."""
+    if not req.two_way:
+        return {}
+    numbers = await inbound.two_way_numbers(platform, caller.account_id)
+    if not numbers:
+        raise ValidationFailed.one("2way", "The account has no two-way number.", LegacyCode.TWO_WAY_NOT_ACTIVATED)
+
+    def wrong(originator: object) -> bool:
+        try:
+            return two_way_number(originator) not in numbers
+        except ValueError:
+            return True
+
+    message = "The originator is not one of the account's two-way numbers."
+    if req.destination != INDIVIDUAL:
+        if wrong(req.originator):
+            raise ValidationFailed.one("originator", message, LegacyCode.TWO_WAY_WRONG_SENDER)
+        return {}
+    return {
+        i: [FieldError(f"phones.{i}.originator", message, LegacyCode.TWO_WAY_WRONG_SENDER)]
+        for i, item in enumerate(req.items) if wrong(item.originator)
+    }
+
+
+def merged(refused: dict[int, list[FieldError]], results: list[Result], size: int) -> list[Result]:
+    """The results of the recipients that were sent, with the refused ones back in their places."""
+    rest = iter(results)
+    return [refused[i] if i in refused else next(rest) for i in range(size)]
+
+
 @router.put("/sms/create")
 @router.post("/sms/create")
 async def create(request: Request, platform: PlatformDep, caller: LegacyCaller):
     req = await read_sms_request(request)
     recipients = recipients_of(req)
     options = options_of(req, reference_required=True)
+    refused = await two_way_refusals(platform, caller, req)
     if req.destination == PHONE:
         return json_response(await _create_one(request, platform, caller, req, recipients, options))
+    if len(refused) == len(recipients):
+        results: list[Result] = merged(refused, [], len(recipients))
+        return json_response({**error_body(first_code(results)), "result": per_recipient(req, results, "", None)})
 
     outcome = await sending.send(
-        platform, caller, recipients, options, common_text=req.body if req.destination == PHONES else None,
+        platform, caller, [r for i, r in enumerate(recipients) if i not in refused], options,
+        common_text=req.body if req.destination == PHONES else None,
         default_tariff=req.tariff, partial=True, message_ids=True,
     )
-    result = per_recipient(req, outcome.results, outcome.account.currency, outcome.message_ids)
+    results = merged(refused, outcome.results, len(recipients))
+    result = per_recipient(req, results, outcome.account.currency, outcome.message_ids)
     if outcome.campaign is None:
         # Every recipient was refused: no task, nothing written.
-        return json_response({**error_body(first_code(outcome.results)), "result": result})
+        return json_response({**error_body(first_code(results)), "result": result})
     request.app.state.notify_engine()
     return json_response(
         {
@@ -139,9 +179,13 @@ async def _create_one(request, platform, caller, req: SmsRequest, recipients, op
 @router.post("/sms/price")
 async def price(request: Request, platform: PlatformDep, caller: LegacyCaller):
     req = await read_sms_request(request)
+    refused = await two_way_refusals(platform, caller, req)
+    recipients = recipients_of(req)
     account, results = await sending.quote(
-        platform, caller, recipients_of(req), options_of(req, reference_required=False), default_tariff=req.tariff
+        platform, caller, [r for i, r in enumerate(recipients) if i not in refused],
+        options_of(req, reference_required=False), default_tariff=req.tariff
     )
+    results = merged(refused, results, len(recipients))
     priced = [r for r in results if isinstance(r, Prepared)]
     if req.destination == PHONE:
         if not priced:

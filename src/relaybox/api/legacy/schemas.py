@@ -42,6 +42,7 @@ class SmsRequest:
     send_time: object  # None, a datetime, or a string the services parse
     callback_url: str | None
     transliterate: bool
+    two_way: bool = False  # `2way`: the originator must be one of the account's two-way numbers (35/36)
 
 
 def _fail(field: str, message: str, code: int) -> ValidationFailed:
@@ -167,6 +168,7 @@ def parse_sms_request(data: dict) -> SmsRequest:
         send_time=send_time_value(data.get("send_time")),
         callback_url=callback_url,
         transliterate=flag(data.get("transliterate"), "transliterate"),
+        two_way=flag(data.get("2way"), "2way"),
     )
 
 

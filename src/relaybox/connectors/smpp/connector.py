@@ -13,6 +13,10 @@
   again; `ESME_RSYSERR` is retried 3 times; any other error status fails the
   message.  A part whose response was lost with the link is *in doubt*: it is
   sent again, with the same relaybox message id TLV, once the link is back.
+- **Inbound**: a `deliver_sm` whose esm_class is no receipt is a mobile-originated message
+  (inbound.py reads its text and concatenation); it becomes an `Inbound` report, answered only
+  once the engine has stored it (never by the timeout), so the SMSC redelivers what a crash
+  interrupted and services/inbound.py drops the redelivery.
 - **Receipts**: a `deliver_sm` receipt becomes a `Receipt` keyed by the
   SMSC's message id of the message's last part (the only part that asks for
   a receipt), in the normal form of `receipt_id_format` (message_ids.py: the
@@ -37,9 +41,10 @@ from typing import ClassVar, Literal
 
 import smpp34
 
-from relaybox.connectors.base import Receipt, Report, Submission, SubmitResult
+from relaybox.connectors.base import Inbound, Receipt, Report, Submission, SubmitResult
 from relaybox.connectors.smpp import pdu
 from relaybox.connectors.smpp.encoding import Part, encode_parts
+from relaybox.connectors.smpp.inbound import is_mobile_originated, read_mo
 from relaybox.connectors.smpp.message_ids import ReceiptIdFormat, receipt_keys, submit_key
 from relaybox.connectors.smpp.pdu import Command, Status
 from relaybox.connectors.smpp.receipts import is_receipt, parse_receipt
@@ -116,6 +121,7 @@ class SmppConnector:
     throttled: int = 0  # throttling answers received
     resubmitted: int = 0  # parts sent again after their link was lost
     receipts_received: int = 0
+    inbound_received: int = 0  # mobile-originated deliver_sm (parts) received
     waiting: int = 0  # messages handed to submit() and not answered yet
     _bound: asyncio.Event = field(default_factory=asyncio.Event)
     _tx: Session | None = None
@@ -343,8 +349,22 @@ class SmppConnector:
             session.send(pdu.empty(Command.DELIVER_SM_RESP, header.sequence, Status.ESME_RSYSERR))
             return
         if not is_receipt(message.esm_class):
-            log.info("%s: mobile-originated message from %s ignored", self.name, message.source_addr)
-            session.send(ok)
+            if not is_mobile_originated(message.esm_class):
+                session.send(ok)  # another message type (a user acknowledgement...): nothing to keep
+                return
+            mo = read_mo(
+                bytes(message.short_message or b""), message.esm_class, message.data_coding,
+                {item.tag: bytes(item.value) for item in message.tlvs},
+            )
+            report = Inbound(
+                str(message.source_addr), str(message.destination_addr), mo.text, mo.encoding, utcnow(),
+                reference=mo.reference, total=mo.total, number=mo.number,
+            )
+            self.inbound_received += 1
+            # answered once stored (acknowledge), never by the timeout: an MO must not be lost
+            self._unacked[id(report)] = (report, session, header.sequence, float("inf"))
+            self._ready.append(report)
+            self._has_ready.set()
             return
         text = message.short_message or (pdu.tlv(message, pdu.TLV_MESSAGE_PAYLOAD) or b"")
         parsed = parse_receipt(
@@ -423,4 +443,5 @@ class SmppConnector:
             "throttled": self.throttled,
             "resubmitted": self.resubmitted,
             "receipts": self.receipts_received,
+            "inbound": self.inbound_received,
         }
