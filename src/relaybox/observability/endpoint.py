@@ -58,10 +58,11 @@ def standalone_app(settings: Settings) -> Starlette:
     return Starlette(routes=[Route("/metrics", metrics)], lifespan=lifespan)
 
 
-def start_listener(settings: Settings) -> threading.Thread:
-    """Serve /metrics on `settings.metrics_listen` from a daemon thread (its own event loop).
+def start_listener(settings: Settings):
+    """Serve /metrics on `settings.metrics_listen` from a daemon thread (its own event loop):
+    returns the uvicorn Server (`should_exit = True` stops it) with the thread as `.thread`.
 
-    The thread ends with the process.  OSError from the bind is logged in that thread.
+    The thread ends with the process.  A failed bind is logged in that thread.
     """
     import uvicorn
 
@@ -73,6 +74,6 @@ def start_listener(settings: Settings) -> threading.Thread:
     def run() -> None:
         asyncio.run(server.serve())
 
-    thread = threading.Thread(target=run, name="relaybox-metrics", daemon=True)
-    thread.start()
-    return thread
+    server.thread = threading.Thread(target=run, name="relaybox-metrics", daemon=True)
+    server.thread.start()
+    return server
