@@ -1,4 +1,4 @@
-// relaybox console: draws the charts (Chart.js) from the JSON blocks the server renders, again after
+// relaybox console: draws the charts (Chart.js) from the JSON the server puts in their data-chart, again after
 // each htmx swap of the live progress. No inline scripts: the pages' CSP allows only these files.
 (function () {
   "use strict";
@@ -11,8 +11,8 @@
 
   function readJson(id) {
     var node = document.getElementById(id);
-    if (!node) { return null; }
-    try { return JSON.parse(node.textContent); } catch (e) { return null; }
+    if (!node || !node.dataset.chart) { return null; }
+    try { return JSON.parse(node.dataset.chart); } catch (e) { return null; }
   }
 
   function bar(canvasId, labels, values, fill, label) {
@@ -31,12 +31,12 @@
   }
 
   function draw() {
-    var status = readJson("status-data");
+    var status = readJson("status-chart");
     if (status) {
       bar("status-chart", status.labels, status.values,
           status.statuses.map(function (s) { return colours[s] || "#5b8fc7"; }), "Messages");
     }
-    var delivery = readJson("delivery-data");
+    var delivery = readJson("delivery-chart");
     if (delivery) {
       bar("delivery-chart", delivery.map(function (b) { return b.label; }),
           delivery.map(function (b) { return b.count; }), "#0b5cad", "Messages");
