@@ -57,11 +57,14 @@ async def test_metrics_show_platform_figures_by_route_template_and_no_tenant(cli
     assert up and all(s.value in (0, 1) for s in up)
 
 
-async def test_unknown_paths_count_as_unmatched(client):
+async def test_unknown_paths_and_methods_add_no_series_of_their_own(client):
     await client.get("/api/no/such/path/12345")
+    await client.request("BREW", "/api/campaigns")
     found = samples((await client.get("/metrics")).text)
-    routes = {s.labels["route"] for s in found if s.name == "relaybox_http_request_duration_seconds_count"}
+    counted = [s for s in found if s.name == "relaybox_http_request_duration_seconds_count"]
+    routes = {s.labels["route"] for s in counted}
     assert "unmatched" in routes and not any("12345" in r for r in routes)
+    assert "BREW" not in {s.labels["method"] for s in counted} and "other" in {s.labels["method"] for s in counted}
 
 
 async def test_request_id_is_echoed_or_made(client):

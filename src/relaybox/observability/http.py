@@ -21,6 +21,9 @@ from relaybox.observability.metrics import Instruments
 _HEADER = b"x-request-id"
 #: Served ahead of the router (api/hot.py), so no route template is set in the scope for them.
 _UNROUTED = {"/api/messages/send", "/healthz", "/metrics"}
+#: Methods counted under their own name; a client may send any token as a method, and each would
+#: otherwise become a series of its own.
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 def route_of(scope) -> str:
@@ -44,6 +47,8 @@ class Observed:
     def __init__(self, app, instruments: Instruments | None) -> None:
         self.app = app
         self.histogram = instruments.http if instruments is not None else None
+        #: (method, route, status) -> the histogram's child: labels() checks and locks on each call
+        self._children: dict[tuple[str, str, int], object] = {}
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -70,7 +75,11 @@ class Observed:
             await self.app(scope, receive, send_with_id)
         finally:
             if self.histogram is not None:
-                self.histogram.labels(scope["method"], route_of(scope), str(status)).observe(
-                    time.perf_counter() - started
-                )
+                elapsed = time.perf_counter() - started
+                method = scope["method"]
+                key = (method if method in _METHODS else "other", route_of(scope), status)
+                child = self._children.get(key)
+                if child is None:
+                    child = self._children[key] = self.histogram.labels(key[0], key[1], str(status))
+                child.observe(elapsed)
             logs.request_id.reset(token)
