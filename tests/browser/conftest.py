@@ -2,7 +2,7 @@
 
 Playwright never downloads a browser here: it launches /usr/bin/chromium (`apt-get install -y
 chromium`).  Without it, or without the playwright package, these tests are skipped (CI installs
-both: .ci/run).
+both: .ci/run, which also sets RELAYBOX_BROWSER_REQUIRED=1 so that a missing browser fails).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 @pytest.fixture(scope="session")
 def browser():
     """One headless chromium for the session."""
+    required = os.environ.get("RELAYBOX_BROWSER_REQUIRED") == "1"  # .ci/run sets it
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install -y chromium)")
+        (pytest.fail if required else pytest.skip)(f"no chromium at {CHROMIUM} (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
