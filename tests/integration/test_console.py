@@ -7,6 +7,7 @@ import re
 import httpx
 
 from relaybox.console import session
+from relaybox.store import accounts as accounts_store
 from tests.conftest import wait_until
 from tests.factories import make_account
 
@@ -90,7 +91,8 @@ async def test_campaign_pages_and_another_accounts_campaign(client, account, app
     assert page.status_code == 200
     assert 'data-status="delivered">1<' in page.text and 'data-status="undelivered">1<' in page.text
     assert "Not available" in page.text  # the breakdown blocks, until their services exist
-    for path in (f"/console/campaigns/{others}", f"/console/campaigns/{others}/progress", "/console/campaigns/999999"):
+    for path in (f"/console/campaigns/{others}", f"/console/campaigns/{others}/progress", "/console/campaigns/999999",
+                 "/console/campaigns/99999999999999999999999", "/console/campaigns/-1", "/console/campaigns/%C2%B2"):
         missing = await client.get(path)
         assert missing.status_code == 404 and "Not found" in missing.text, path
 
@@ -127,12 +129,16 @@ async def test_keys_are_created_and_revoked_only_in_ones_own_account(client, acc
     token = token_of(created)
     refused = await client.post(f"/console/account/keys/{other.id}/revoke", data={"csrf_token": token})
     assert refused.status_code == 404
+    for hostile in ("99999999999999999999999", "x1", "%C2%B2"):
+        assert (await client.post(f"/console/account/keys/{hostile}/revoke", data={"csrf_token": token})).status_code == 404
     assert (await admin.find_key(app_platform, str(other.id))).revoked_at is None
     revoked = await client.post(f"/console/account/keys/{keys['ci'].id}/revoke", data={"csrf_token": token})
     assert revoked.status_code == 303
     assert len(await admin.list_keys(app_platform, account_id=account_id)) == 1
     bad = await client.post("/console/account/keys", data={"mode": "root", "csrf_token": token})
     assert bad.status_code == 422 and "live or test" in bad.text
+    for label in ("x" * 101, "nul\x00", "line\nbreak"):
+        assert (await client.post("/console/account/keys", data={"mode": "test", "label": label, "csrf_token": token})).status_code == 422
     # revoking the session's own key ends the session
     own = next(k for k in await admin.list_keys(app_platform, account_id=account_id))
     await client.post(f"/console/account/keys/{own.id}/revoke", data={"csrf_token": token})
@@ -145,14 +151,21 @@ async def test_webhook_url_gets_the_apis_safety_checks(client, account, app_plat
     account_id, key = account
     await sign_in(client, key)
     token = token_of(await client.get("/console/account"))
-    for hostile in ("http://169.254.169.254/latest", "ftp://example.com/x", "not a url"):
+    for hostile in ("http://169.254.169.254/latest", "ftp://example.com/x", "not a url", "https://a.example/\x00",
+                    "https://" + "a" * 600 + ".example/"):
         refused = await client.post("/console/account/webhook", data={"webhook_url": hostile, "csrf_token": token})
         assert refused.status_code == 422, hostile
+    # bytes that are not UTF-8 (a lone surrogate's encoding), as a hostile client may send them
+    raw = b"webhook_url=https%3A%2F%2Fa.example%2F%ED%A0%80&csrf_token=" + token.encode()
+    odd = await client.post("/console/account/webhook", content=raw,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert odd.status_code in (303, 422)
+    async with app_platform.db.read() as conn:
+        stored = (await accounts_store.get_account(conn, account_id)).webhook_url
+    assert stored is None or stored.isprintable()
     saved = await client.post("/console/account/webhook",
                               data={"webhook_url": "https://hooks.example.com/relaybox", "csrf_token": token})
     assert saved.status_code == 303
-    from relaybox.store import accounts as accounts_store
-
     async with app_platform.db.read() as conn:
         assert (await accounts_store.get_account(conn, account_id)).webhook_url == "https://hooks.example.com/relaybox"
     await client.post("/console/account/webhook", data={"webhook_url": "", "csrf_token": token})

@@ -49,3 +49,11 @@ def csrf_page(request: Request) -> Response:
     return _page(request, 403, "Form expired or forged",
                  "The form was not sent from this console's page (missing or invalid CSRF token). "
                  "Reload the page and try again.")
+
+
+def path_id(raw: str) -> int:
+    """A record id from the URL path: 1-18 digits (every BIGINT id), else NotFound (404) — as the
+    API answers, never a 422 or a store error for an id no record can have."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise NotFound("Not found")
+    return int(raw)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse
 
+from relaybox.console.errors import path_id
 from relaybox.console.session import caller_of, check_csrf
 from relaybox.console.templating import render
 from relaybox.domain.models import Caller
@@ -45,9 +46,9 @@ async def create_key(request: Request, caller: Signed):
 
 
 @router.post("/account/keys/{key_id}/revoke")
-async def revoke_key(request: Request, caller: Signed, key_id: int):
+async def revoke_key(request: Request, caller: Signed, key_id: str):
     await check_csrf(request)
-    await self_service.revoke_own_key(request.app.state.platform, caller, key_id)  # NotFound: not the caller's
+    await self_service.revoke_own_key(request.app.state.platform, caller, path_id(key_id))  # NotFound: not the caller's
     return RedirectResponse("/console/account?done=revoked", status_code=303)
 
 

@@ -9,6 +9,7 @@ from starlette.datastructures import QueryParams
 
 from relaybox.api.oneapi.params import ListParams
 from relaybox.console import breakdowns, present
+from relaybox.console.errors import path_id
 from relaybox.console.session import caller_of
 from relaybox.console.templating import render
 from relaybox.domain.models import Caller
@@ -60,9 +61,9 @@ async def campaign_list(request: Request, caller: Signed):
     })
 
 
-async def _campaign_context(request: Request, caller: Caller, campaign_id: int) -> dict:
+async def _campaign_context(request: Request, caller: Caller, campaign_id: str) -> dict:
     platform = request.app.state.platform
-    campaign = await queries.get_campaign(platform, caller, campaign_id)  # NotFound: another account's id too
+    campaign = await queries.get_campaign(platform, caller, path_id(campaign_id))  # NotFound: another account's too
     async with platform.db.read() as conn:
         groups = await campaign_costs.price_groups(conn, caller.account_id, campaign.id)
     counts = dict(campaign.counts)
@@ -81,13 +82,13 @@ async def _campaign_context(request: Request, caller: Caller, campaign_id: int) 
 
 
 @router.get("/campaigns/{campaign_id}")
-async def campaign_page(request: Request, caller: Signed, campaign_id: int):
+async def campaign_page(request: Request, caller: Signed, campaign_id: str):
     context = await _campaign_context(request, caller, campaign_id)
     context["breakdown"] = await breakdowns.campaign_breakdown(request.app.state.platform, caller, context["campaign"])
     return render(request, "campaign.html", context)
 
 
 @router.get("/campaigns/{campaign_id}/progress")
-async def campaign_progress(request: Request, caller: Signed, campaign_id: int):
+async def campaign_progress(request: Request, caller: Signed, campaign_id: str):
     """The live part of the campaign page; it polls again only while the campaign can still move."""
     return render(request, "partials/progress.html", await _campaign_context(request, caller, campaign_id))
