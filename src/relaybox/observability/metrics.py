@@ -2,8 +2,8 @@
 
 Two kinds of figures (docs/operations.md lists them all):
 
-- **Events**, counted where they happen, in whichever process that is: status changes and
-  submit results (engine), webhook attempts (engine), HTTP requests (API). `relaybox serve`
+- **Events**, counted where they happen, in whichever process that is: messages stored (API),
+  status changes and submit results (engine), webhook attempts (engine), HTTP requests (API). `relaybox serve`
   runs several processes (API workers and the engine child), so these use prometheus-client's
   multiprocess mode when `PROMETHEUS_MULTIPROC_DIR` is set (`serve` and `worker` set it, see
   `prepare_multiprocess`): each process writes its samples to memory-mapped files in that folder,
@@ -65,7 +65,8 @@ class Instruments:
         # In multiprocess mode the samples go to files; this registry is then only a holder.
         self.registry = CollectorRegistry(auto_describe=True)
         self.messages = Counter(
-            "relaybox_messages", "Message status changes recorded by the engine, by new status and connector",
+            "relaybox_messages", "Messages entering each status, by status and connector: accepted or scheduled "
+            "when the API stores them (connector none), the later statuses as the engine records them",
             ["status", "connector"], registry=self.registry,
         )
         self.submitted = Counter(
@@ -117,3 +118,12 @@ def instruments() -> Instruments:
     if _instruments is None:
         _instruments = Instruments()
     return _instruments
+
+
+def count_stored(enabled: bool, written: list[tuple[str, int]]) -> None:
+    """Count messages the API just stored, by their first status: [(status, messages)].  Called
+    after the commit (a rolled-back write counts nothing); nothing when metrics are off."""
+    if enabled and written:
+        counter = instruments().messages
+        for status, n in written:
+            counter.labels(status, "none").inc(n)
