@@ -177,3 +177,13 @@ async def test_static_assets_are_served_from_the_package(client):
     for path in ("/console/static/vendor/htmx-2.0.11.min.js", "/console/static/vendor/chart-4.6.1.umd.min.js",
                  "/console/static/console.css", "/console/static/console.js"):
         assert (await client.get(path)).status_code == 200, path
+
+
+async def test_tenant_text_is_escaped_in_pages(client, account):
+    _, key = account
+    body = {"sender": "relaybox", "text": '<img src=x onerror="alert(1)">', "phones": [{"number": 491700000031}]}
+    sent = await client.post("/api/campaigns/sms/send", json=body, headers={"X-API-KEY": key})
+    campaign_id = sent.json()["data"]["id"]
+    await sign_in(client, key)
+    page = await client.get(f"/console/campaigns/{campaign_id}")
+    assert "&lt;img src=x onerror=" in page.text and "<img src=x" not in page.text
