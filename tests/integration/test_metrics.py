@@ -60,11 +60,13 @@ async def test_metrics_show_platform_figures_by_route_template_and_no_tenant(cli
     routes = {s.labels["route"] for s in found if s.name.startswith("relaybox_http_request_duration_seconds")}
     assert "/api/campaigns/{campaign_id}" in routes and "/api/campaigns/sms/send" in routes
     # no tenant's data in any label: no ids in routes, no account label, no key
-    assert {k for s in found for k in s.labels} <= {"status", "connector", "result", "method", "route", "le"}
+    assert {k for s in found for k in s.labels} <= {"status", "connector", "state", "result", "method", "route", "le"}
     label_values = {v for s in found for v in s.labels.values()}
     assert f"/{campaign_id}" not in " ".join(routes) and headers["X-API-KEY"] not in " ".join(label_values)
     up = [s for s in found if s.name == "relaybox_connector_up"]
     assert up and all(s.value in (0, 1) for s in up)
+    states = [s for s in found if s.name == "relaybox_connector_state"]
+    assert states and {s.labels["state"] for s in states if s.value == 1} <= {"bound", "stale"}
 
 
 async def test_unknown_paths_and_methods_add_no_series_of_their_own(client):
@@ -162,3 +164,13 @@ def test_text_logs_show_the_request_id_or_a_dash():
         assert "[r1]: hello" in logs.TextFormatter().format(record)
     finally:
         logs.request_id.reset(token)
+
+
+def test_connector_states_map_onto_a_fixed_set():
+    from relaybox.observability.figures import state_name
+
+    assert state_name("ready", True, True) == "bound"
+    assert state_name("not bound; retrying in 4 s", False, True) == "retrying"
+    assert state_name("connecting", False, True) == "connecting"
+    assert state_name("bind refused: ESME_RINVPASWD at 10.0.0.1", False, True) == "other"
+    assert state_name("bound", True, False) == "stale"

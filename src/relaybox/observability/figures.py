@@ -27,6 +27,24 @@ CONNECTOR_NUMBERS = (
 )
 
 
+#: The connector states a scrape shows (one series each, 1 for the current one): the connectors'
+#: own state texts mapped onto a fixed set, so that an error text never becomes a label.
+CONNECTOR_STATES = ("bound", "connecting", "retrying", "stopped", "stale", "other")
+
+
+def state_name(state: str, bound: bool, fresh: bool) -> str:
+    """One of CONNECTOR_STATES for a published connector state."""
+    if not fresh:
+        return "stale"
+    if bound or state in ("bound", "ready"):
+        return "bound"
+    if state in ("connecting", "stopped"):
+        return state
+    if state.startswith("not bound"):
+        return "retrying"
+    return "other"
+
+
 class Snapshot:
     """A prometheus-client collector over figures fetched beforehand (collect() cannot await)."""
 
@@ -73,6 +91,18 @@ async def read(db: Database, now: datetime) -> list:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 seen = numbers[key].get(s.connector)
                 numbers[key][s.connector] = max(seen or 0, value) if key == "window" else (seen or 0) + value
+    # per connector, the best state any engine reports (bound over connecting over the rest)
+    rank = {name: i for i, name in enumerate(CONNECTOR_STATES)}
+    current: dict[str, str] = {}
+    for st in states:
+        name = state_name(st.state, st.bound, now - st.updated_at <= STALE_AFTER)
+        if st.connector not in current or rank[name] < rank[current[st.connector]]:
+            current[st.connector] = name
+    families.append(gauge(
+        "relaybox_connector_state", "1 for the connector's current state (bound, connecting, retrying, stopped, "
+        "stale: no engine reported it for 10 s, other), 0 for the others", 0, ["connector", "state"],
+        [([c, name], 1.0 if current[c] == name else 0.0) for c in sorted(current) for name in CONNECTOR_STATES],
+    ))
     families.append(gauge("relaybox_connector_up", "1 when a fresh engine reports the connector bound (ready)", 0,
                           ["connector"], [([c], v) for c, v in sorted(bound.items())]))
     for key, name, doc in CONNECTOR_NUMBERS:
