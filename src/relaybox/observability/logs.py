@@ -25,8 +25,9 @@ request_id: ContextVar[str | None] = ContextVar("relaybox_request_id", default=N
 #: by a new id, so that a client cannot write arbitrary text into the logs.
 CLIENT_ID = re.compile(r"[A-Za-z0-9._:/+=@-]{1,128}")
 
-#: Attributes every LogRecord has: not copied into the JSON object as extra fields.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+#: Attributes every LogRecord has (and uvicorn's terminal-coloured copy of its message): not copied
+#: into the JSON object as extra fields.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName", "color_message"}
 
 
 def new_request_id() -> str:
