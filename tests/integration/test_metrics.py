@@ -14,7 +14,6 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from relaybox.api.app import create_app
-from relaybox.config import Settings
 from relaybox.observability import logs
 from relaybox.observability.endpoint import start_listener
 from relaybox.observability.http import Observed

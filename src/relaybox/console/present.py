@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from relaybox.domain.money import format_amount
 from relaybox.domain.status import FINAL, REACHED_OPERATOR, RCS_PAID, MessageStatus
@@ -112,7 +111,3 @@ def chart_data(counts: Mapping[str, int]) -> dict:
     rows = status_rows(counts)
     return {"labels": [label for _, label, _ in rows], "values": [n for _, _, n in rows],
             "statuses": [s for s, _, _ in rows]}
-
-
-def decimal_amount(units: int) -> Decimal:
-    return Decimal(format_amount(units))
