@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import socket
 import threading
@@ -39,6 +38,35 @@ NetworkOpt = Annotated[
     Optional[str], typer.Option("--sim-network", envvar="RELAYBOX_SIM_NETWORK", help="database (one simulated network shared by all workers, surviving their crashes) or memory (per process, lost with it; for quick tests) [env: RELAYBOX_SIM_NETWORK]", show_default="database")
 ]
 LogLevelOpt = Annotated[str, typer.Option("--log-level", envvar="RELAYBOX_LOG_LEVEL", help="[env: RELAYBOX_LOG_LEVEL]")]
+LogFormatOpt = Annotated[
+    Optional[str], typer.Option("--log-format", envvar="RELAYBOX_LOG_FORMAT", help="text, or json: one JSON object a line; both carry the request id [env: RELAYBOX_LOG_FORMAT]", show_default="text")
+]
+MetricsOpt = Annotated[
+    Optional[bool], typer.Option("--metrics/--no-metrics", envvar="RELAYBOX_METRICS", help="Serve Prometheus metrics at /metrics [env: RELAYBOX_METRICS]", show_default="on")
+]
+MetricsListenOpt = Annotated[
+    Optional[str], typer.Option("--metrics-listen", envvar="RELAYBOX_METRICS_LISTEN", help="host:port of a listener of its own for /metrics, off the API's port; empty: on the API's port [env: RELAYBOX_METRICS_LISTEN]", show_default="")
+]
+
+
+def start_observability(settings: Settings, *, child: bool = False) -> None:
+    """Logging in the chosen format, and metrics for this process and its children: a fresh
+    multiprocess folder (observability/metrics.py) and, if asked, the /metrics listener.  `child`:
+    a process `serve` started, which inherits its parent's folder and leaves the listener to it."""
+    from relaybox.observability import logs, metrics
+
+    logs.configure(settings.log_level, settings.log_format)
+    if not settings.metrics or (child and os.environ.get(metrics.MULTIPROC_ENV)):
+        return
+    folder = metrics.prepare_multiprocess(settings.metrics_dir)
+    if not settings.metrics_dir:
+        import atexit
+
+        atexit.register(metrics.remove_multiprocess_dir, folder)
+    if settings.metrics_listen:
+        from relaybox.observability.endpoint import start_listener
+
+        start_listener(settings)
 
 
 def settings_from(**overrides) -> Settings:
@@ -85,6 +113,9 @@ def serve(
     header_timeout: Annotated[Optional[float], typer.Option("--header-timeout", envvar="RELAYBOX_HEADER_TIMEOUT_SECONDS", min=0.1, help="Seconds a connection has to send a whole request head before it is closed [env: RELAYBOX_HEADER_TIMEOUT_SECONDS]", show_default="5")] = None,
     keep_alive: Annotated[Optional[float], typer.Option("--keep-alive", envvar="RELAYBOX_KEEP_ALIVE_SECONDS", min=0.1, help="Seconds an idle keep-alive connection is kept [env: RELAYBOX_KEEP_ALIVE_SECONDS]", show_default="5")] = None,
     max_connections: Annotated[Optional[int], typer.Option("--max-connections", envvar="RELAYBOX_MAX_CONNECTIONS", min=1, help="Open connections per API process; past it the longest-idle one is closed [env: RELAYBOX_MAX_CONNECTIONS]", show_default="1000")] = None,
+    log_format: LogFormatOpt = None,
+    metrics: MetricsOpt = None,
+    metrics_listen: MetricsListenOpt = None,
 ) -> None:
     """Run the HTTP API and (unless --no-engine) the delivery engine, in a child process of its own."""
     import uvicorn
@@ -96,7 +127,7 @@ def serve(
         host=host, port=port, database_url=database_url, sim_speed=sim_speed, sim_profile=sim_profile,
         sim_network=sim_network, jwt_secret=jwt_secret, engine=False if no_engine else None, log_level=log_level,
         config=config, header_timeout_seconds=header_timeout, keep_alive_seconds=keep_alive,
-        max_connections=max_connections,
+        max_connections=max_connections, log_format=log_format, metrics=metrics, metrics_listen=metrics_listen,
     )
     if workers == 1:
         # one API process: its engine in a child (engine/engine_process.py), unless asked otherwise
@@ -104,18 +135,20 @@ def serve(
     settings = settings_from(**overrides)
     check_config(settings.config)
     check_secret(settings)
-    # relaybox's own log lines (the engine child's deaths and restarts among them) with a time and a source
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # relaybox's own log lines (the engine child's deaths and restarts among them) with a time, a
+    # source and the request id, as text or JSON; and the metrics folder its processes share
+    start_observability(settings)
     if workers == 1:
         uvicorn.run(create_app(settings, tune_gc=True), host=settings.host, port=settings.port, log_level=settings.log_level,
-                    access_log=False, **connections.uvicorn_options(settings))
+                    access_log=False, log_config=None, **connections.uvicorn_options(settings))
         return
     # Worker processes build their own app from the environment: hand the flags down through it.
     for name, value in overrides.items():
         if value is not None:
             os.environ[f"RELAYBOX_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
     uvicorn.run("relaybox.api.app:create_app_from_env", factory=True, workers=workers, host=settings.host,
-                port=settings.port, log_level=settings.log_level, access_log=False, **connections.uvicorn_options(settings))
+                port=settings.port, log_level=settings.log_level, access_log=False, log_config=None,
+                **connections.uvicorn_options(settings))
 
 
 @app.command()
@@ -127,6 +160,9 @@ def worker(
     concurrency: Annotated[Optional[int], typer.Option("--concurrency", envvar="RELAYBOX_ENGINE_CONCURRENCY", min=1, help="Submit batches in flight with each connector at once [env: RELAYBOX_ENGINE_CONCURRENCY]", show_default="8")] = None,
     log_level: LogLevelOpt = "warning",
     config: ConfigOpt = None,
+    log_format: LogFormatOpt = None,
+    metrics: MetricsOpt = None,
+    metrics_listen: MetricsListenOpt = None,
 ) -> None:
     """Run the delivery engine only, no HTTP: run several, beside `serve --no-engine`, on PostgreSQL.
 
@@ -142,11 +178,12 @@ def worker(
 
     settings = settings_from(
         database_url=database_url, sim_speed=sim_speed, sim_profile=sim_profile, sim_network=sim_network,
-        engine_concurrency=concurrency, log_level=log_level, config=config,
+        engine_concurrency=concurrency, log_level=log_level, config=config, log_format=log_format, metrics=metrics,
+        metrics_listen=metrics_listen,
     )
     check_config(settings.config)
     check_secret(settings, configured_only=True)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    start_observability(settings, child=bool(os.environ.get("RELAYBOX_PARENT_PID")))
 
     async def run() -> None:
         platform = await open_platform(settings, engine_only=True)

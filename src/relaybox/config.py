@@ -54,6 +54,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(4 * 1024 * 1024, description="larger request bodies are refused")
     duplicate_window_seconds: float = 10.0
     log_level: str = "warning"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="log lines as plain text or one JSON object a line; both carry the request id "
+        "(observability/logs.py)",
+    )
+    metrics: bool = Field(True, description="serve Prometheus metrics (observability/); false: no /metrics at all")
+    metrics_listen: str = Field(
+        "", description="host:port of a listener of its own for /metrics (e.g. 127.0.0.1:9100), kept off the "
+        "API's port; empty: /metrics on the API's port",
+    )
+    metrics_dir: str | None = Field(
+        None, description="folder of the multiprocess metric files `serve` and `worker` write (emptied at start); "
+        "unset: a new temporary folder. Workers on one machine that should be scraped together share one",
+    )
     config: str | None = Field(
         None, description="path of relaybox.toml: connectors and routes (connectors/config.py); none: the simulator only"
     )
@@ -110,8 +123,24 @@ class Settings(BaseSettings):
         1000, ge=1, description="open connections per API process; above it the oldest idle one is closed"
     )
 
+    @field_validator("metrics_listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        if value:
+            listen_address(value)  # refused at start when it is not host:port
+        return value
+
     @field_validator("webhook_allow_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
         parse_networks(value)  # refused at start, with the offending item named
         return value
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    """`host:port` (IPv6 hosts in brackets) as (host, port); ValueError otherwise."""
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not host:port")
+    return host, int(port)

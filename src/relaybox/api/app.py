@@ -24,6 +24,7 @@ from relaybox.api.oneapi import messages as oneapi_messages
 from relaybox.api.oneapi import inbound as oneapi_inbound
 from relaybox.api.oneapi import rcs as oneapi_rcs
 from relaybox.config import Settings
+from relaybox.console.errors import console_error, console_http_error, is_console
 from relaybox.connectors import config as connectors_config
 from relaybox.connectors.routing import build_router
 from relaybox.connectors.shared_simulator import SharedSimulatorConnector
@@ -40,6 +41,8 @@ from relaybox.store.db import Database
 from relaybox.store.migrate import exclusive, upgrade
 from relaybox.store.pricing import load_price_book, seed_price_list
 from relaybox.store.wakeups import DueAnnouncer
+from relaybox.observability import logs
+from relaybox.observability.http import Observed
 
 log = logging.getLogger("relaybox")
 
@@ -75,6 +78,8 @@ def build_engine(platform: Platform) -> Engine:
 
 
 def error_response(request: Request, exc: RelayboxError):
+    if is_console(request):
+        return console_error(request, exc)
     status, body = (legacy_errors if is_legacy(request) else oneapi_errors).envelope(exc)
     response = json_response(body, status)
     response.headers.update(error_headers(exc) or {})
@@ -135,7 +140,9 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
     app.state.ready = False
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HotRoutes, max_bytes=settings.max_body_bytes)  # before the routing
-    app.add_middleware(UnstorableParams)  # outermost: a NUL in a query or path parameter, for every route
+    app.add_middleware(UnstorableParams)  # a NUL in a query or path parameter, for every route
+    # outermost: the request id and latency of every request, the hot send path's included
+    app.add_middleware(Observed, instruments=_instruments(settings))
 
     @app.exception_handler(RelayboxError)
     async def on_error(request: Request, exc: RelayboxError):
@@ -147,6 +154,8 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException):
+        if is_console(request):
+            return console_http_error(request, exc)
         if is_legacy(request) and exc.status_code == 405:
             return json_response(legacy_errors.error_body(LegacyCode.UNKNOWN_METHOD))
         messages = {404: "Not found", 405: "Method not allowed"}
@@ -167,10 +176,29 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
         status, body = await request.app.state.health.report()
         return json_response(body, status)
 
+    if settings.metrics and not settings.metrics_listen:
+        from relaybox.observability.endpoint import scrape
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics(request: Request):
+            # unauthenticated, as Prometheus expects; platform-wide figures only (docs/operations.md)
+            return await scrape(request.app.state.platform.db)
+
+    from relaybox.console import install as install_console
+
+    install_console(app)
     for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs, oneapi_inbound):
         app.include_router(module.router, dependencies=UNSTORABLE_PATH)
     _include_legacy(app)
     return app
+
+
+def _instruments(settings: Settings):
+    if not settings.metrics:
+        return None
+    from relaybox.observability.metrics import instruments
+
+    return instruments()
 
 
 def _fastapi(**kwargs) -> FastAPI:
@@ -186,6 +214,7 @@ def _fastapi(**kwargs) -> FastAPI:
 def create_app_from_env() -> FastAPI:
     """`create_app` with settings from the environment: the factory of `serve --workers N`'s processes."""
     settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)
     connections.configure(settings)  # this worker process's connections (api/connections.py)
     return create_app(settings, tune_gc=True)
 

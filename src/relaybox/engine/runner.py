@@ -16,6 +16,7 @@ from relaybox.engine import connector_status
 from relaybox.engine.overtaken import OvertakenReports
 from relaybox.engine.webhooks import WebhookSender
 from relaybox.services import inbound as inbound_service
+from relaybox.observability.metrics import Instruments, instruments
 from relaybox.services.platform import Platform
 from relaybox.store import fingerprints
 from relaybox.store import work
@@ -87,6 +88,17 @@ class Engine:
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)  # submit slots by connector name (_hand_over)
     _submits: set[asyncio.Task] = field(default_factory=set)
     _overtaken: dict[str, OvertakenReports] = field(default_factory=dict)  # by connector name
+    #: Counters of status changes and submit results (observability/metrics.py); None: metrics off.
+    metrics: Instruments | None = None
+
+    def __post_init__(self) -> None:
+        if self.metrics is None and self.platform.settings.metrics:
+            self.metrics = instruments()
+
+    def _count(self, applied) -> None:
+        """Count committed status changes (after the transaction: a rolled-back one counts nothing)."""
+        if self.metrics is not None and applied:
+            self.metrics.status_changes((a.message.status, a.message.connector) for a in applied)
 
     async def start(self) -> None:
         if self.router is None:
@@ -289,7 +301,11 @@ class Engine:
             )
             for r in results
         ]
-        await self.platform.db.transact(lambda conn: apply_changes(conn, changes, now))
+        applied = await self.platform.db.transact(lambda conn: apply_changes(conn, changes, now))
+        self._count(applied)
+        if self.metrics is not None:
+            accepted = sum(1 for r in results if r.accepted)
+            self.metrics.submit_results(connector_name or self.connector.name, accepted, len(results) - accepted)
         overtaken = self._overtaken.get(connector_name or self.connector.name)
         if overtaken is not None:
             overtaken.results_recorded(r.operator_id for r in results if r.accepted)
@@ -360,6 +376,7 @@ class Engine:
         connector = connector or self.connector
         now = self.platform.clock()
         unmatched: list[Report] = []
+        moved: list = []  # this batch's applied changes, of its last (committed) try
         for start in range(0, len(receipts), self.batch_size):
             batch = receipts[start : start + self.batch_size]
 
@@ -377,7 +394,7 @@ class Engine:
                     for r in batch
                     if id(r) in owners and isinstance(r, Receipt)
                 ]
-                await apply_changes(conn, changes, now, loaded={m.id: m for m in found.values()})
+                moved[:] = await apply_changes(conn, changes, now, loaded={m.id: m for m in found.values()})
                 clicks = [
                     (owners[id(r)], r.text, r.postback, r.at)
                     for r in batch
@@ -388,6 +405,7 @@ class Engine:
                 return owners
 
             owners = await self.platform.db.transact(apply)
+            self._count(moved)
             await self._acknowledge([r for r in batch if id(r) in owners], connector)
             unmatched.extend(r for r in batch if id(r) not in owners)
         return unmatched
@@ -425,6 +443,8 @@ class Engine:
             expired = await self.platform.db.transact(
                 lambda conn: work.expire_due(conn, self.platform.clock(), self.batch_size)
             )
+            if self.metrics is not None and expired:
+                self.metrics.status_changes([("expired", None)] * expired)
             if expired < self.batch_size:
                 return
 

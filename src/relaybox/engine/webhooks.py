@@ -32,6 +32,7 @@ from relaybox.domain.rules import RuleViolation
 from relaybox.domain.signatures import ATTEMPT_HEADER, DELIVERY_HEADER, SIGNATURE_HEADER, sign, standard_headers
 from relaybox.domain.webhook_urls import check_webhook_url, parse_networks
 from relaybox.engine.webhook_transport import RefusedAddress, guarded_client
+from relaybox.observability.metrics import instruments
 from relaybox.services.platform import Platform
 from relaybox.store import outbox
 from relaybox.store.webhook_admin import secrets_for
@@ -140,6 +141,7 @@ class WebhookSender:
         error, permanent = await self._attempt(item, secret)
         now = self.platform.clock()
         settings = self.platform.settings
+        retry = None
         async with self.platform.db.write() as conn:
             if error is None:
                 await outbox.record_success(conn, item.id, now)
@@ -148,6 +150,8 @@ class WebhookSender:
                     item.attempts + 1, settings.webhook_retry_base_seconds, settings.webhook_max_attempts
                 )
                 await outbox.record_failure(conn, item.id, error, now, retry)
+        if settings.metrics:
+            instruments().webhook_attempt("delivered" if error is None else "retry" if retry is not None else "failed")
 
     async def _attempt(self, item: outbox.OutboxItem, secret: str | None) -> tuple[str | None, bool]:
         """One POST of the item: (None, _) on a 2xx answer, else (what went wrong, whether it is permanent)."""

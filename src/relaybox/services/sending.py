@@ -19,6 +19,7 @@ from relaybox.domain.status import CampaignStatus, MessageStatus
 from relaybox.domain.timefmt import InvalidTime, parse_time
 from relaybox.domain.webhook_urls import check_webhook_url, parse_networks
 from relaybox.errors import DuplicateRequest, FieldError, InsufficientFunds, LegacyCode, ValidationFailed
+from relaybox.observability.metrics import count_stored
 from relaybox.services.platform import Platform
 from relaybox.services.rate_limits import MessagesTaken
 from relaybox.services.recipients import Prepared, Recipient, prepare
@@ -311,6 +312,7 @@ async def send(
             for p in accepted_now
         ]
         ids = await messages_store.insert_messages(conn, rows)
+        written[:] = [(status.value, len(ids))]  # counted once committed (observability/metrics.py)
         if campaign:
             saved_campaign = await campaigns_store.get_campaign(conn, account.id, campaign_id)
             return Outcome(saved_campaign, [], results, account, ids if message_ids else [])
@@ -322,14 +324,19 @@ async def send(
     # next attempt's check finds the winner's row and answers it as taken (legacy 23).
     # message tokens of the account's rate limit: taken before anything is written, given back
     # for what the transaction does not accept
+    written: list[tuple[str, int]] = []  # (status, messages) of the attempt that wrote
     async with MessagesTaken(platform, account.id, len(accepted)) as tokens:
         for _ in range(REFERENCE_ATTEMPTS):
             try:
                 async with platform.db.write() as conn:
-                    return await store(conn, tokens)
+                    outcome = await store(conn, tokens)
             except Exception as exc:
                 if not messages_store.is_reference_conflict(exc):
                     raise
+                written.clear()
+            else:
+                count_stored(platform.settings.metrics, written)
+                return outcome
         raise ValidationFailed.one("reference_id", "The reference is already used by another message.",
                                    LegacyCode.REFERENCE_EXISTS)
 
@@ -444,3 +451,4 @@ def _mark_taken(
         else:
             marked.append(result)
     return marked
+

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from relaybox.domain.models import Caller, Message
 from relaybox.errors import DuplicateRequest, InsufficientFunds, LegacyCode, RelayboxError, ValidationFailed
 from relaybox.services.platform import Platform
+from relaybox.observability.metrics import count_stored
 from relaybox.store import accounts as accounts_store
 from relaybox.store import bulk
 from relaybox.store import fingerprints
@@ -144,6 +145,11 @@ class SingleSendQueue:
             lambda conn: self._decide(conn, batch, now, window, converted), inline=True
         )
         # Committed: from here on nothing may raise to the caller, which would write the batch again.
+        if self.platform.settings.metrics and accepted:
+            try:
+                count_stored(True, list(Counter(job.row["status"] for _, job in accepted).items()))
+            except Exception:  # noqa: BLE001 - a metric must never turn a written batch into an error
+                log.exception("counting stored messages failed")
         for (_, job), message_id in zip(accepted, ids):
             _settle(job, lambda: job.future.set_result(messages_store.message_from_values(message_id, job.row)))
         for i, exc in refused.items():

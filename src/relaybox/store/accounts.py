@@ -161,3 +161,8 @@ async def list_accounts(conn: AsyncConnection, now: datetime) -> list[AccountSum
         .order_by(accounts.c.id)
     )
     return [AccountSummary(_account(r), r.active_keys, r.created_at) for r in await conn.execute(query)]
+
+
+async def set_webhook_url(conn: AsyncConnection, account_id: int, url: str | None) -> None:
+    """The account's default webhook URL (None: no default), already checked by the caller."""
+    await conn.execute(update(accounts).where(accounts.c.id == account_id).values(webhook_url=url))

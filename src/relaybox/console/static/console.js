@@ -1,0 +1,48 @@
+// relaybox console: draws the charts (Chart.js) from the JSON the server puts in their data-chart, again after
+// each htmx swap of the live progress. No inline scripts: the pages' CSP allows only these files.
+(function () {
+  "use strict";
+  var charts = {};
+  var colours = {
+    delivered: "#1c7c3a", read: "#14532d", sent: "#5b8fc7", sending: "#8db5e0", accepted: "#a9c4e4",
+    scheduled: "#c5d5e8", failed: "#b3261e", undelivered: "#d0553f", expired: "#8a5a00", unknown: "#6b7280",
+    not_service_user: "#9c6b98", moderation: "#c5d5e8"
+  };
+
+  function readJson(id) {
+    var node = document.getElementById(id);
+    if (!node || !node.dataset.chart) { return null; }
+    try { return JSON.parse(node.dataset.chart); } catch (e) { return null; }
+  }
+
+  function bar(canvasId, labels, values, fill, label) {
+    var canvas = document.getElementById(canvasId);
+    if (!canvas || typeof Chart === "undefined") { return; }
+    if (charts[canvasId]) { charts[canvasId].destroy(); }
+    charts[canvasId] = new Chart(canvas, {
+      type: "bar",
+      data: { labels: labels, datasets: [{ label: label, data: values, backgroundColor: fill }] },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        plugins: { legend: { display: false } },
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }
+      }
+    });
+  }
+
+  function draw() {
+    var status = readJson("status-chart");
+    if (status) {
+      bar("status-chart", status.labels, status.values,
+          status.statuses.map(function (s) { return colours[s] || "#5b8fc7"; }), "Messages");
+    }
+    var delivery = readJson("delivery-chart");
+    if (delivery) {
+      bar("delivery-chart", delivery.map(function (b) { return b.label; }),
+          delivery.map(function (b) { return b.count; }), "#0b5cad", "Messages");
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", draw);
+  document.addEventListener("htmx:afterSettle", draw);
+})();
