@@ -264,13 +264,15 @@ class FieldInput:
 
 def _values(errors: _Errors, given: Sequence[FieldInput], types: dict[int, str]) -> dict[int, str | None]:
     values: dict[int, str | None] = {}
+    seen: set[int] = set()
     for item in given:
         if isinstance(item.id, bool) or not isinstance(item.id, int) or item.id not in types:
             errors.add(f"{item.path}.id", f"The field {item.id} does not exist.")
             continue
-        if item.id in values:
+        if item.id in seen:
             errors.add(f"{item.path}.id", f"The field {item.id} is given twice.")
             continue
+        seen.add(item.id)
         try:
             values[item.id] = rules.field_value(types[item.id], item.value)
         except RuleViolation as exc:

@@ -56,7 +56,7 @@ CHUNK = 5000
 
 members = contact_group_members
 values_t = contact_field_values
-STOPLISTED = text(STOPLISTED_SQL)
+STOPLISTED = text(f"({STOPLISTED_SQL})")
 
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -332,7 +332,7 @@ async def delete_contacts(conn: AsyncConnection, account_id: int, ids: Sequence[
             contacts.c.account_id == account_id, contacts.c.id.in_(chunk)))]
     if list_ids:
         targets += [r.contact_id for r in await conn.execute(
-            select(members.c.contact_id.distinct()).select_from(members.join(
+            select(members.c.contact_id).distinct().select_from(members.join(
                 contact_groups, contact_groups.c.id == members.c.group_id))
             .where(contact_groups.c.account_id == account_id, members.c.group_id.in_(list(list_ids))))]
     targets = list(dict.fromkeys(targets))
