@@ -216,10 +216,6 @@ def _date(text: str) -> str:
         raise RuleViolation("The value must be a date: YYYY-MM-DD or YYYY-MM-DD HH:MM:SS.") from None
 
 
-def number_value(text: str) -> Decimal:
-    return Decimal(text)
-
-
 # -- search criteria -----------------------------------------------------------------------------
 
 #: Per searchable field of each family: the operators it takes and the kind of its value.
