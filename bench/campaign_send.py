@@ -10,6 +10,7 @@ fills the server's key cache and opens the keep-alive connection.
 
     .venv/bin/python bench/campaign_send.py
     .venv/bin/python bench/campaign_send.py --phones 10000 --repeat 5 --mode no-engine
+    .venv/bin/python bench/campaign_send.py --mode no-engine --add-to-contact-book
 """
 
 from __future__ import annotations
@@ -47,9 +48,13 @@ def run(mode: str, args: argparse.Namespace) -> list[float]:
             wait_quiet(max_wait=args.max_wait)
             with maybe_profile(server, profile), CpuWatch() as cpu:
                 for i in range(args.repeat):
+                    extra = {}
+                    if args.add_to_contact_book:  # the worst case: every send's 10,000 phones are new to the book
+                        extra = {"add_to_contact_book": True}
+                        phones = [{"number": n} for n in ua_phones(args.phones, start=(i + 1) * args.phones)]
                     body = orjson.dumps(
                         {"sender": "relaybox", "text": f"Campaign {i} at {time.time():.6f}: your order has shipped.",
-                         "phones": phones}
+                         "phones": phones, **extra}
                     )
                     started = time.perf_counter()
                     response = client.post("/api/campaigns/sms/send", content=body)
@@ -77,6 +82,8 @@ def main() -> None:
     parser.add_argument("--balance", default="100000")
     parser.add_argument("--max-wait", type=float, default=600,
                         help="wait up to this many seconds for other processes to go quiet first (0: don't)")
+    parser.add_argument("--add-to-contact-book", action="store_true",
+                        help="send add_to_contact_book: true, each send to 10,000 phones new to the contact book")
     parser.add_argument("--profile", help="write a py-spy profile of the server per mode (e.g. /tmp/send.svg)")
     args = parser.parse_args()
 

@@ -14,7 +14,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from relaybox import cli_admin, cli_delivery, cli_inbound, cli_limits, cli_people
+from relaybox import cli_admin, cli_contacts, cli_delivery, cli_inbound, cli_limits, cli_people
 from relaybox.cli_delivery import ConfigOpt, check_config
 from relaybox.config import Settings
 
@@ -370,6 +370,7 @@ cli_admin.register(app, account_app)  # key create|list|revoke|rotate, account l
 cli_people.register(app)  # send, status, campaigns, messages: over HTTP through relaybox.client
 cli_limits.register(account_app)  # account limits
 cli_inbound.register(app)  # inbound inject|numbers|webhook|stats
+cli_contacts.register(app)  # contacts import: a CSV file into the contact book, straight to the store
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,10 +19,13 @@ from relaybox.api.unstorable import UNSTORABLE_PATH, UnstorableParams
 from relaybox.api.oneapi import accounts as oneapi_accounts
 from relaybox.api.oneapi import auth as oneapi_auth
 from relaybox.api.oneapi import campaigns as oneapi_campaigns
+from relaybox.api.oneapi import contacts as oneapi_contacts
 from relaybox.api.oneapi import errors as oneapi_errors
+from relaybox.api.oneapi import groups as oneapi_groups
 from relaybox.api.oneapi import messages as oneapi_messages
 from relaybox.api.oneapi import inbound as oneapi_inbound
 from relaybox.api.oneapi import rcs as oneapi_rcs
+from relaybox.api.oneapi import stoplist as oneapi_stoplist
 from relaybox.config import Settings
 from relaybox.console.errors import console_error, console_http_error, is_console
 from relaybox.connectors import config as connectors_config
@@ -188,6 +191,9 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
 
     install_console(app)
     for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs, oneapi_inbound):
+        app.include_router(module.router, dependencies=UNSTORABLE_PATH)
+    # the contact book (docs/contacts.md)
+    for module in (oneapi_contacts, oneapi_groups, oneapi_stoplist):
         app.include_router(module.router, dependencies=UNSTORABLE_PATH)
     _include_legacy(app)
     return app

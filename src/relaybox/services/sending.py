@@ -20,6 +20,7 @@ from relaybox.domain.timefmt import InvalidTime, parse_time
 from relaybox.domain.webhook_urls import check_webhook_url, parse_networks
 from relaybox.errors import DuplicateRequest, FieldError, InsufficientFunds, LegacyCode, ValidationFailed
 from relaybox.observability.metrics import count_stored
+from relaybox.services import contacts
 from relaybox.services.platform import Platform
 from relaybox.services.rate_limits import MessagesTaken
 from relaybox.services.recipients import Prepared, Recipient, prepare
@@ -50,6 +51,9 @@ class SendOptions:
     #: Errors the caller found in the request's own content (RCS options, fallback):
     #: reported together with the recipients' errors, so every error comes at once.
     content_errors: tuple[FieldError, ...] = ()
+    #: Add the recipients' phones that are not in the account's contact book to it (One API
+    #: `add_to_contact_book`), in the send's own transaction.
+    add_to_contact_book: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +317,8 @@ async def send(
         ]
         ids = await messages_store.insert_messages(conn, rows)
         written[:] = [(status.value, len(ids))]  # counted once committed (observability/metrics.py)
+        if options.add_to_contact_book:
+            await contacts.add_to_contact_book(conn, account.id, [p.phone for p in accepted_now], now)
         if campaign:
             saved_campaign = await campaigns_store.get_campaign(conn, account.id, campaign_id)
             return Outcome(saved_campaign, [], results, account, ids if message_ids else [])
@@ -428,7 +434,8 @@ async def send_single(
     )
     path = recipient.field_paths.get("reference_id", f"{recipient.path}.reference_id" if recipient.path else "reference_id")
     async with MessagesTaken(platform, account.id, 1):  # given back if the group commit refuses it
-        return await queue.submit(PendingSend(caller=caller, row=row, digest=digest, reference_path=path))
+        return await queue.submit(PendingSend(caller=caller, row=row, digest=digest, reference_path=path,
+                                              add_to_contact_book=options.add_to_contact_book))
 
 
 def _mark_taken(

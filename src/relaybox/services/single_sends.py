@@ -25,6 +25,7 @@ from datetime import timedelta
 
 from relaybox.domain.models import Caller, Message
 from relaybox.errors import DuplicateRequest, InsufficientFunds, LegacyCode, RelayboxError, ValidationFailed
+from relaybox.services import contacts
 from relaybox.services.platform import Platform
 from relaybox.observability.metrics import count_stored
 from relaybox.store import accounts as accounts_store
@@ -45,6 +46,7 @@ class PendingSend:
     row: dict  # the message row to insert (account_id, price, reference_id, …)
     digest: str | None  # request fingerprint, None when duplicates are not checked
     reference_path: str = "reference_id"
+    add_to_contact_book: bool = False  # One API `add_to_contact_book`: the phone goes to the contact book
     future: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -226,7 +228,17 @@ class SingleSendQueue:
         ids = await messages_store.insert_messages(
             conn, [job.row for _, job in accepted], converted.pick([i for i, _ in accepted]) if converted else None
         )
+        await _add_to_contact_books(conn, [job for _, job in accepted if job.add_to_contact_book], now)
         return accepted, ids, refused
+
+
+async def _add_to_contact_books(conn, jobs: list[PendingSend], now) -> None:
+    """The batch's phones asked to go to their accounts' contact books: one statement per account."""
+    phones: dict[int, list[int]] = defaultdict(list)
+    for job in jobs:
+        phones[job.caller.account_id].append(job.row["phone"])
+    for account_id, numbers in phones.items():
+        await contacts.add_to_contact_book(conn, account_id, numbers, now)
 
 
 def _settle(job: PendingSend, answer) -> None:

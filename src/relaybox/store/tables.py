@@ -37,6 +37,8 @@ metadata = MetaData(
 #: so the dispatcher and the expiry sweep stay cheap however many final messages pile up.
 PENDING_SQL = "status IN ('scheduled', 'moderation', 'accepted', 'sending', 'sent')"
 DUE_SQL = "status IN ('scheduled', 'accepted')"
+#: A contact on the stop list of any channel.
+STOPLISTED_SQL = "sms_stoplist OR viber_stoplist OR rcs_stoplist OR whatsapp_stoplist"
 
 settings = Table(
     "settings",
@@ -317,6 +319,9 @@ contacts = Table(
     Column("stoplist_source", String(16)),  # api | reply (an inbound STOP keyword) | import | cli
     Index("uq_contacts_account_id_phone", "account_id", "phone", unique=True),
     Index("ix_contacts_account_id_id", "account_id", "id"),
+    # the stop list's listings and the lists' stop_list_count start from the (few) stop-listed contacts
+    Index("ix_contacts_stoplisted", "account_id", "id", sqlite_where=text(STOPLISTED_SQL),
+          postgresql_where=text(STOPLISTED_SQL)),
 )
 
 #: Custom contact fields (`/api/contacts/fields*`): typed, per account, unique by name.
@@ -356,6 +361,10 @@ contact_groups = Table(
     Column("is_default", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_contact_groups_account_id_id", "account_id", "id"),
+    Index("uq_contact_groups_account_id_name", "account_id", "name", unique=True),
+    # at most one default list per account, whoever creates it first (services/contacts.py)
+    Index("uq_contact_groups_default", "account_id", unique=True, sqlite_where=text("is_default"),
+          postgresql_where=text("is_default")),
 )
 
 #: Which contacts are in which list.

@@ -45,7 +45,8 @@ async def sms_send(request: Request, platform: PlatformDep, caller: OneApiCaller
         )
         for i, p in enumerate(body.phones)
     ]
-    options = sending.SendOptions(validity=body.validity, start_at=body.start_at, callback_url=body.callback_url)
+    options = sending.SendOptions(validity=body.validity, start_at=body.start_at, callback_url=body.callback_url,
+                                  add_to_contact_book=body.add_to_contact_book)
     outcome = await sending.send(
         platform, caller, recipients, options, common_text=body.text, default_tariff=body.tariff_code,
         digest=digest(request.url.path, raw),
@@ -72,7 +73,8 @@ async def sms_send_individual(request: Request, platform: PlatformDep, caller: O
         for i, m in enumerate(body.messages)
     ]
     options = sending.SendOptions(
-        validity=body.validity, start_at=_start_at(body.start_at), callback_url=body.callback_url
+        validity=body.validity, start_at=_start_at(body.start_at), callback_url=body.callback_url,
+        add_to_contact_book=body.add_to_contact_book,
     )
     outcome = await sending.send(
         platform, caller, recipients, options, default_tariff=body.tariff_code, digest=digest(request.url.path, raw)

@@ -21,6 +21,8 @@ def envelope(exc: RelayboxError) -> tuple[int, dict]:
             errors.setdefault(e.path, []).append(e.message)
         if [e.path for e in exc.errors] == ["balance"]:
             return 422, {"message": "Not enough money", "errors": errors}
+        if getattr(exc, "message", None):  # the spec's own wording for this refusal (services/contacts.py)
+            return 422, {"message": exc.message, "errors": errors}
         return 422, {"message": "The given data was invalid.", "errors": errors}
     if isinstance(exc, Unauthenticated):
         return 401, {"message": "Unauthenticated."}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request
 
 from relaybox.api.common import json_response, parse_model, read_json
@@ -95,6 +97,7 @@ async def send(platform, single_sends, caller, path: str, raw: bytes, data: dict
             field_paths={"text": "sms.text", "sender": "sms.sender", "tariff_code": "tariff_code"},
         )
         options = sending.SendOptions(validity=body.validity, callback_url=body.callback_url)
+    options = replace(options, add_to_contact_book=body.add_to_contact_book)
     if body.dry_run:
         # Checked and priced like a real send; nothing is stored, sent or charged.
         account, prepared, validity, _ = await sending.check_single(platform, caller, recipient, options, platform.clock())

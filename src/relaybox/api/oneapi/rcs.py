@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request
 
 from relaybox.api.common import json_response, parse_model, read_json
@@ -40,6 +42,7 @@ async def rcs_campaign_send(request: Request, platform: PlatformDep, caller: One
         start_at=body.start_at,
         callback_url=body.callback_url,
     )
+    options = replace(options, add_to_contact_book=body.add_to_contact_book)
     recipients = [
         Recipient(path=f"phones.{i}", phone=p.number, text=text, sender=body.sender, reference=p.reference_id,
                   field_paths=_PATHS)
@@ -61,6 +64,7 @@ async def rcs_message_send(request: Request, platform: PlatformDep, caller: OneA
         body.options, fallback=_fallback(body.alternative_channel), validity=body.validity,
         callback_url=body.callback_url,
     )
+    options = replace(options, add_to_contact_book=body.add_to_contact_book)
     recipient = Recipient(
         path="phone", phone=body.phone.number, text=text, sender=body.sender, reference=body.phone.reference_id,
         tariff_code=body.tariff_code, field_paths=_PATHS,

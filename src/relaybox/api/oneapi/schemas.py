@@ -38,6 +38,8 @@ class SmsSendRequest(_Body):
     transliterate: bool = False
     callback_url: Annotated[str, Field(max_length=500)] | None = None
     short_links: list[dict] | None = None  # accepted, not acted on
+    # Not in the spec's SmsSendRequest (so off unless asked): new phones go to the contact book.
+    add_to_contact_book: bool = False
 
 
 class IndividualMessage(_Body):
@@ -56,6 +58,8 @@ class SmsSendIndividualRequest(_Body):
     # The spec types this as an integer by mistake; a date-time is what it means.
     start_at: str | int | None = None
     callback_url: Annotated[str, Field(max_length=500)] | None = None
+    # Not in the spec's SmsSendIndividualRequest (so off unless asked): new phones go to the contact book.
+    add_to_contact_book: bool = False
 
 
 class PriceMessage(_Body):

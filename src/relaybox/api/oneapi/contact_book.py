@@ -1,0 +1,190 @@
+"""What the contact-book routers share: request bodies, response shapes, ids and search parameters.
+
+Shapes are the spec's (`ContactSchema`, `ContactGroupSchema`, `ContactGroupSearchSchema`,
+`ContactFieldSchema`, `StopListCollection`), as the official client's strict models read them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import QueryParams
+
+from relaybox.domain.contacts import Contact, ContactField, ContactList, Criterion, StopListEntry
+from relaybox.domain.timefmt import format_time
+from relaybox.errors import FieldError, NotFound, ValidationFailed
+from relaybox.services.contacts import FieldInput, RawCriterion
+
+#: An id in a body: a positive integer the store can hold.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+PhoneValue = int | str
+#: `search_fields[N]`: how many criteria one request may give (relaybox's bound).
+MAX_CRITERIA = 10
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class FieldPair(_Body):
+    id: object = None
+    value: object = None
+
+
+class StoreContact(_Body):
+    """`StoreContact` / `ContactUpdateRequest`: `groups` are list ids (or list objects with an `id`)."""
+
+    phone: PhoneValue
+    fields: Annotated[list[FieldPair], Field(max_length=100)] = []
+    groups: Annotated[list[object], Field(max_length=100)] = []
+
+
+class ListBody(_Body):
+    """`ContactListCreateRequest` / `ContactListUpdateRequest`."""
+
+    name: str
+    description: str | None = None
+    default: bool | None = None
+
+
+class FieldBody(_Body):
+    """`ContactFieldCreateRequest`."""
+
+    name: str
+    type: str
+    description: str | None = None
+    is_visible: bool = True
+
+
+class IdsBody(_Body):
+    """`PostContactsFieldsDeleteRequest`."""
+
+    ids: Annotated[list[Id], Field(min_length=1, max_length=30)]
+
+
+class MembersBody(_Body):
+    """`ContactListAttachRequest` / `ContactListDetachRequest`."""
+
+    contacts: Annotated[list[Id], Field(min_length=1, max_length=200)]
+    groups: Annotated[list[Id], Field(min_length=1, max_length=100)]
+
+
+class StoplistAddBody(_Body):
+    """`StoplistAddRequest`."""
+
+    phones: Annotated[list[PhoneValue], Field(min_length=1, max_length=1000)]
+    types: Annotated[list[str], Field(max_length=4)]
+
+
+class StoplistRemoveBody(_Body):
+    """`StoplistRemoveRequest`."""
+
+    ids: Annotated[list[Id], Field(min_length=1, max_length=200)]
+    types: Annotated[list[str], Field(max_length=4)]
+
+
+def path_id(raw: str) -> int:
+    """An id from the path; anything that cannot be an id is simply not found."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or int(raw) == 0:
+        raise NotFound()
+    return int(raw)
+
+
+def field_inputs(pairs: list[FieldPair]) -> list[FieldInput]:
+    return [FieldInput(f"fields.{i}", p.id, p.value) for i, p in enumerate(pairs)]
+
+
+def group_ids(items: list[object], path: str = "groups") -> list[int]:
+    """List ids of a contact body: integers, or objects with an integer `id` (the spec types
+    `groups` as ContactGroupSchema objects, its examples send ids)."""
+    ids, errors = [], []
+    for i, item in enumerate(items):
+        value = item.get("id") if isinstance(item, dict) else item
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
+            errors.append(FieldError(f"{path}.{i}", "The list must be given by its id (an integer)."))
+        else:
+            ids.append(value)
+    if errors:
+        raise ValidationFailed(errors)
+    return ids
+
+
+def query_ids(query: QueryParams, name: str, path: str, most: int) -> list[int]:
+    """Integer ids of a repeated query parameter (`groups[]=1&groups[]=2`; `groups=1` too)."""
+    raw = query.getlist(f"{name}[]") + query.getlist(name)
+    if len(raw) > most:
+        raise ValidationFailed.one(path, f"At most {most} ids may be given.")
+    ids, errors = [], []
+    for i, value in enumerate(raw):
+        if not value.isascii() or not value.isdigit() or len(value) > 18 or int(value) == 0:
+            errors.append(FieldError(f"{path}.{i}", "The id must be a positive integer."))
+        else:
+            ids.append(int(value))
+    if errors:
+        raise ValidationFailed(errors)
+    return ids
+
+
+def raw_criteria(query: QueryParams) -> list[RawCriterion]:
+    """`search[field|operator|value]` and `search_fields[N][field|operator|value]` (N < 10)."""
+    found = [RawCriterion("search", query.get("search[field]"), query.get("search[operator]"),
+                          query.get("search[value]"))]
+    for n in range(MAX_CRITERIA):
+        prefix = f"search_fields[{n}]"
+        found.append(RawCriterion(f"search_fields.{n}", query.get(f"{prefix}[field]"),
+                                  query.get(f"{prefix}[operator]"), query.get(f"{prefix}[value]")))
+    return found
+
+
+def search_meta(criteria: list[Criterion]) -> dict | None:
+    """The first criterion, as the spec's `meta.search` echoes it."""
+    if not criteria:
+        return None
+    c = criteria[0]
+    return {"field": c.raw_field, "operator": c.operator, "value": c.raw_value}
+
+
+def page_meta(total: int, offset: int, limit: int, criteria: list[Criterion]) -> dict:
+    meta: dict = {"page": {"total": total, "offset": offset, "limit": limit}}
+    search = search_meta(criteria)
+    if search is not None:
+        meta["search"] = search
+    return meta
+
+
+# -- response shapes -----------------------------------------------------------------------------
+
+
+def contact_list(g: ContactList) -> dict:
+    return {"id": g.id, "name": g.name, "description": g.description, "default": g.is_default,
+            "created_at": format_time(g.created_at), "items": g.items, "stop_list_count": g.stop_list_count}
+
+
+def contact_list_found(g: ContactList) -> dict:
+    """`ContactGroupSearchSchema`: `is_default`, no stop-list count."""
+    return {"id": g.id, "name": g.name, "description": g.description, "is_default": g.is_default,
+            "items": g.items, "created_at": format_time(g.created_at)}
+
+
+def contact(c: Contact) -> dict:
+    """`ContactSchema`: `fields` is a list of one-entry objects, field id (a string) → value, as the
+    spec types it (an array of string maps)."""
+    return {
+        "id": c.id,
+        "phone": c.phone,
+        "fields": [{str(field_id): value} for field_id, value in c.fields.items()],
+        "groups": [contact_list(g) for g in c.groups],
+        "hlr_status": c.hlr_status,
+        "hlr_last_check": None,
+        "created_at": format_time(c.created_at),
+    }
+
+
+def contact_field(f: ContactField) -> dict:
+    return {"id": f.id, "name": f.name, "type": f.type, "description": f.description, "is_visible": f.is_visible}
+
+
+def stop_entry(e: StopListEntry) -> dict:
+    return {"id": e.id, "phone": e.phone, "created_at": format_time(e.created_at), "sms_stoplist": e.sms,
+            "viber_stoplist": e.viber, "rcs_stoplist": e.rcs, "whatsapp_stoplist": e.whatsapp}

@@ -1,0 +1,57 @@
+"""/api/stoplist*: the stop list, per channel (One API)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from relaybox.api.common import json_response, parse_model, read_json
+from relaybox.api.deps import OneApiCaller, PlatformDep
+from relaybox.api.oneapi import contact_book as shapes
+from relaybox.api.oneapi.contact_book import StoplistAddBody, StoplistRemoveBody
+from relaybox.api.oneapi.params import ListParams
+from relaybox.domain.contacts import STOPLIST_TYPES
+from relaybox.services import contacts
+from relaybox.services.dedup import check_duplicate
+
+router = APIRouter(prefix="/api/stoplist", tags=["stop list"])
+
+
+@router.get("")
+async def stoplist_items(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    params = ListParams(request.query_params, sorts=("id",), min_limit=15, default_limit=20)
+    channel = params.choice("type", "type", STOPLIST_TYPES, default=None)
+    params.check()
+    total, found, _ = await contacts.find_stoplisted(platform, caller.account_id, channel=channel,
+                                                     offset=params.offset, limit=params.limit)
+    return json_response({"data": [shapes.stop_entry(e) for e in found], "total": total})
+
+
+@router.get("/search")
+async def stoplist_search(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    params = ListParams(request.query_params, sorts=("id", "phone"), min_limit=15)
+    list_id = params.integer("contact_group_id", "contact_group_id", minimum=1)
+    params.check()
+    total, found, criteria = await contacts.find_stoplisted(
+        platform, caller.account_id, list_id=list_id, raw=shapes.raw_criteria(request.query_params),
+        sort=params.sort, descending=params.descending, offset=params.offset, limit=params.limit,
+    )
+    return json_response({"data": [shapes.stop_entry(e) for e in found],
+                          "meta": shapes.page_meta(total, params.offset, params.limit, criteria)})
+
+
+@router.post("/attach")
+async def stoplist_attach(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    raw, data = await read_json(request)
+    body = parse_model(StoplistAddBody, data)
+    await check_duplicate(platform, caller, request.url.path, raw)
+    entries = await contacts.stoplist_attach(platform, caller.account_id, body.phones, body.types)
+    return json_response({"data": [shapes.stop_entry(e) for e in entries]})
+
+
+@router.post("/detach")
+async def stoplist_detach(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    raw, data = await read_json(request)
+    body = parse_model(StoplistRemoveBody, data)
+    await check_duplicate(platform, caller, request.url.path, raw)
+    await contacts.stoplist_detach(platform, caller.account_id, body.ids, body.types)
+    return json_response({})
