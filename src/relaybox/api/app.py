@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from relaybox.api import connections
+from relaybox.api import connections, pages
 from relaybox.api.common import is_legacy, json_response
 from relaybox.api.health import STARTING, HealthCheck
 from relaybox.api.legacy import errors as legacy_errors
@@ -130,7 +131,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
                 await supervisor.stop()  # not restarted from here on
             await platform.db.dispose()
 
-    app = _fastapi(title="relaybox", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app = _fastapi(title="relaybox", version="0.1.0", lifespan=lifespan, **pages.app_options())
     app.state.ready = False
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HotRoutes, max_bytes=settings.max_body_bytes)  # before the routing
@@ -169,17 +170,19 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
     for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs):
         app.include_router(module.router, dependencies=UNSTORABLE_PATH)
     _include_legacy(app)
+    pages.include(app)  # `/`, and the policy of the docs pages (api/pages.py)
     return app
 
 
 def _fastapi(**kwargs) -> FastAPI:
-    # FastAPI's built-in OpenTelemetry hooks look up tracer and meter providers on every
+    # FastAPIOffline: a FastAPI whose /docs and /redoc use the files shipped in its package, not
+    # a CDN (api/pages.py).  FastAPI's built-in OpenTelemetry hooks look up tracer and meter providers on every
     # request (a tenth of the server's time on POST /api/messages/send); relaybox exports
     # no telemetry, so they are off.  Older FastAPI releases have no such hooks.
     try:
-        return FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False}, **kwargs)
+        return FastAPIOffline(telemetry={"tracing": False, "metrics": False, "logs": False}, **kwargs)
     except TypeError:
-        return FastAPI(**kwargs)
+        return FastAPIOffline(**kwargs)
 
 
 def create_app_from_env() -> FastAPI:
