@@ -37,7 +37,7 @@ from relaybox.services.jwt_keys import deployment_id, load_secret
 from relaybox.services.platform import Platform
 from relaybox.services.single_sends import SingleSendQueue
 from relaybox.store.db import Database
-from relaybox.store.migrate import exclusive, upgrade
+from relaybox.store.migrate import current_revision, exclusive, upgrade
 from relaybox.store.pricing import load_price_book, seed_price_list
 from relaybox.store.wakeups import DueAnnouncer
 
@@ -52,13 +52,22 @@ async def open_platform(settings: Settings, *, migrate: bool = True, engine_only
     """
     db = Database(settings.database_url, inline_transactions=engine_only)
     if migrate:
-        async with exclusive(db):  # several processes may start at once
-            await upgrade(db)
-            async with db.write() as conn:
-                await seed_price_list(conn)
+        await migrate_store(db)
     async with db.read() as conn:
         prices = await load_price_book(conn)
     return Platform(db=db, prices=prices, settings=settings)
+
+
+async def migrate_store(db: Database) -> tuple[str | None, str]:
+    """Upgrade the store to the newest migration and load the default price list into an empty one,
+    one process at a time (several may start at once).  Returns the revision before (None: no
+    relaybox tables yet) and after (`relaybox migrate` reports them)."""
+    async with exclusive(db):
+        before = await current_revision(db)
+        await upgrade(db)
+        async with db.write() as conn:
+            await seed_price_list(conn)
+        return before, await current_revision(db)
 
 
 def build_engine(platform: Platform) -> Engine:
