@@ -88,7 +88,9 @@ def connectors(
 
     try:
         states, now = asyncio.run(read())
-    except Exception as exc:  # noqa: BLE001 - no store yet, or an old one: say so plainly
+    except typer.Exit:  # the store is not ready: said in one line already (cli_store.py)
+        raise
+    except Exception as exc:  # noqa: BLE001 - the store failed on the way: say so plainly
         console.print(f"[red]cannot read the connector status from the store: {exc}[/red]")
         raise typer.Exit(1) from None
     names = [BUILTIN, *declared.connectors]
