@@ -2,13 +2,18 @@
 Python, and one real relaybox server for the session.
 
 - `live_server`: `relaybox serve` on a fresh SQLite file and a free port (tests/e2e/conftest.py's
-  `start_server`, simulator at full speed), shared by every browser test of the session.
+  `start_server`, simulator at full speed), shared by the tests of a module.
 - `api_key`: a test key of a fresh account on that server.
-- `browser`: one headless Chromium for the session (`--no-sandbox` when running as root, where
-  Chromium's sandbox refuses to start). Playwright never downloads a browser here.
+- `browser`: one headless Chromium for the tests of a module (`--no-sandbox` when running as root,
+  where Chromium's sandbox refuses to start). Playwright never downloads a browser here.
 - `page`: a new browser context and page for each test that can reach only this machine: every
   request to another host is aborted and recorded in `outside_requests`, so a page that works in
   a test works offline too.
+
+Module scope, not session scope: Playwright's sync API keeps its event loop marked as running on
+the main thread for as long as it is started, and the suite's asyncio tests (pytest-asyncio), which
+run after tests/browser, cannot start theirs while it is. So each browser module stops it when it
+ends (a second start costs about a second; the server, a few).
 
 Without /usr/bin/chromium the browser tests are skipped; `RELAYBOX_TEST_BROWSER_REQUIRED=1` (as in
 CI, whose .ci/run installs Chromium) makes that a failure.
@@ -40,19 +45,19 @@ def _chromium_or_skip() -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     server = start_server(tmp_path_factory.mktemp("browser-live"), "--sim-speed", "0")
     yield server
     stop_server(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api_key(live_server: LiveServer) -> str:
     return live_server.create_account(api_key="test_browserBrowserBrowserKey0001")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     _chromium_or_skip()
     from playwright.sync_api import sync_playwright
