@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
 import time
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Annotated, Optional
 
 import httpx
 import typer
 from rich.console import Console
 
-from relaybox import cli_admin, cli_contacts, cli_delivery, cli_inbound, cli_limits, cli_people
+from relaybox import cli_admin, cli_contacts, cli_delivery, cli_inbound, cli_limits, cli_people, serving
 from relaybox.cli_delivery import ConfigOpt, check_config
 from relaybox.config import Settings
 
@@ -134,18 +134,26 @@ def serve(
         overrides["engine_process"] = False if engine_in_process else os.environ.get("RELAYBOX_ENGINE_PROCESS", "true")
     settings = settings_from(**overrides)
     check_config(settings.config)
+    sock = serving.bind(settings.host, settings.port, "serve")  # a busy port: one line, exit 1
     check_secret(settings)
     # relaybox's own log lines (the engine child's deaths and restarts among them) with a time, a
     # source and the request id, as text or JSON; and the metrics folder its processes share
     start_observability(settings)
+    listening = f"relaybox serve listening on {serving.url_of(settings.host, settings.port)}"
     if workers == 1:
-        uvicorn.run(create_app(settings, tune_gc=True), host=settings.host, port=settings.port, log_level=settings.log_level,
-                    access_log=False, log_config=None, **connections.uvicorn_options(settings))
+        server = serving.AnnouncingServer(uvicorn.Config(
+            create_app(settings, tune_gc=True), host=settings.host, port=settings.port, log_level=settings.log_level,
+            access_log=False, log_config=None, **connections.uvicorn_options(settings)), listening)
+        server.run(sockets=[sock])
+        if not server.started:
+            raise typer.Exit(1)
         return
     # Worker processes build their own app from the environment: hand the flags down through it.
     for name, value in overrides.items():
         if value is not None:
             os.environ[f"RELAYBOX_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    sock.close()  # the port was free a moment ago; uvicorn's supervisor binds it for its processes
+    print(f"{listening} ({workers} API processes)", flush=True)
     uvicorn.run("relaybox.api.app:create_app_from_env", factory=True, workers=workers, host=settings.host,
                 port=settings.port, log_level=settings.log_level, access_log=False, log_config=None,
                 **connections.uvicorn_options(settings))
@@ -218,15 +226,40 @@ LISTENING_IDLE_POLL = 0.25
 
 @app.command()
 def migrate(database_url: DatabaseOpt = None) -> None:
-    """Apply the database migrations and load the default price list into an empty store."""
-    from relaybox.api.app import open_platform
+    """Create the database's tables or upgrade them to this relaybox's newest migration, and load
+    the default price list into an empty store; says which revision it went from and to."""
+    from sqlalchemy.exc import SQLAlchemyError
 
-    async def run() -> None:
-        platform = await open_platform(settings_from(database_url=database_url))
-        await platform.db.dispose()
+    from relaybox.api.app import migrate_store
+    from relaybox.store.db import Database
+    from relaybox.store.readiness import StoreNotReady, postgresql_revision, shown
 
-    asyncio.run(run())
-    console.print("[green]database is up to date[/green]")
+    url = settings_from(database_url=database_url).database_url
+
+    async def run() -> tuple[str | None, str]:
+        if not url.startswith("sqlite"):  # a missing database or server: StoreNotReady, one line
+            await postgresql_revision(url, advice="run `relaybox migrate` again")
+        elif (folder := Path(url.partition(":///")[2]).parent) and not folder.is_dir():
+            raise StoreNotReady(f"cannot create {url.partition(':///')[2]}: there is no folder {folder}")
+        db = Database(url, pool_size=1)
+        try:
+            return await migrate_store(db)
+        finally:
+            await db.dispose()
+
+    try:
+        before, after = asyncio.run(run())
+    except (StoreNotReady, SQLAlchemyError, OSError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        typer.echo(f"relaybox migrate: {reason}", err=True)
+        raise typer.Exit(1) from None
+    where = shown(url)
+    if before == after:
+        print(f"{where}: already at revision {after}, the newest; nothing to do")
+    elif before is None:
+        print(f"{where}: created relaybox's tables, from an empty database to revision {after}")
+    else:
+        print(f"{where}: upgraded from revision {before} to revision {after}")
 
 
 @account_app.command("create")
@@ -243,13 +276,13 @@ def account_create(
     messages_burst: cli_limits.MessagesBurstOpt = None,
     database_url: DatabaseOpt = None,
 ) -> None:
-    """Create an account; the API key is printed as the last line."""
-    from relaybox.api.app import open_platform
+    """Create an account in a migrated store (`relaybox migrate`); the API key is printed as the last line."""
+    from relaybox.cli_store import open_store
     from relaybox.errors import ValidationFailed
     from relaybox.services.accounts import create_account
 
     async def run() -> tuple[int, str]:
-        platform = await open_platform(settings_from(database_url=database_url))
+        platform = await open_store(settings_from(database_url=database_url))
         try:
             created = await create_account(
                 platform, name=name, currency=currency, balance=_parse_amount(balance, "--balance"),
@@ -271,10 +304,11 @@ def account_create(
     print(key)
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @app.command()
@@ -296,13 +330,15 @@ def demo(
     from relaybox.store import demo_mark
 
     host = "127.0.0.1"
+    port = port or 8000
     path = demo_database.removeprefix("sqlite:///")
-    settings = settings_from(host=host, port=port or 8000, database_url=f"sqlite:///{path}", sim_speed=sim_speed)
+    settings = settings_from(host=host, port=port, database_url=f"sqlite:///{path}", sim_speed=sim_speed)
     key = demo_mark.DEMO_KEY
     if demo_mark.owner(path) == "other":
         typer.echo(f"relaybox demo: {path} is not a database made by `relaybox demo`; "
                    "give it a file of its own with --demo-database", err=True)
         raise typer.Exit(2)
+    sock = serving.bind(host, port, "demo")  # before anything is touched: a busy port is one line, exit 1
     check_secret(settings)
 
     async def prepare() -> None:
@@ -321,19 +357,16 @@ def demo(
 
     asyncio.run(prepare())
     server = uvicorn.Server(uvicorn.Config(create_app(settings, tune_gc=True), host=host, port=settings.port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    base = f"http://{host}:{settings.port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
+    base = serving.url_of(host, port)
+    deadline = time.monotonic() + 60
+    while not _healthy(base):
+        if not thread.is_alive() or time.monotonic() > deadline:
+            typer.echo("relaybox demo: the server did not start", err=True)
+            server.should_exit = True
+            raise typer.Exit(1)
         time.sleep(0.05)
-    else:
-        console.print("[red]the server did not start[/red]")
-        raise typer.Exit(1)
 
     # A small campaign of simulated traffic, including the simulator's magic numbers.
     phones = [{"number": 380971230000 + n} for n in (11, 12, 13, 1, 2, 3, 4)]
@@ -344,7 +377,9 @@ def demo(
         timeout=10,
     )
     campaign = sent.json().get("data", {})
-    console.print(f"[bold green]relaybox is running[/bold green] at [bold]{base}[/bold] (database {settings.database_url})")
+    print(f"relaybox demo listening on {base}", flush=True)
+    console.print(f"[bold green]relaybox is running[/bold green] (database {settings.database_url}); "
+                  f"API documentation at {base}/docs")
     console.print(f"demo API key: [bold]{key}[/bold]")
     console.print(f"demo campaign {campaign.get('id')} sent to {len(phones)} simulated phones\n")
     console.print("Try it:")
@@ -354,6 +389,11 @@ def demo(
         f"-d '{{\"sender\": \"relaybox\", \"text\": \"Hello\", \"phones\": [{{\"number\": 380971234567}}]}}'"
     )
     print(f"curl -s '{base}/api/messages?sort=id&way=desc' -H 'X-API-KEY: {key}'")
+    console.print("\nOr with the relaybox command, in another terminal (virtual environment activated):")
+    print(f"export RELAYBOX_URL={base} RELAYBOX_API_KEY={key}")
+    print('relaybox send 380971234567 --text "Hello" --sender relaybox')
+    print(f"relaybox campaigns watch {campaign.get('id')}")
+    print(f"relaybox messages --campaign {campaign.get('id')} --export messages.csv")
     console.print("\nPress Ctrl+C to stop.")
     try:
         deadline = time.monotonic() + exit_after if exit_after else None

@@ -43,11 +43,11 @@ def register(app: typer.Typer, account_app: typer.Typer) -> None:
 
 def _run(database_url: str | None, work):
     """Run `work(platform)` on the store; the services' errors become one red line and exit 1 or 2."""
-    from relaybox.api.app import open_platform
+    from relaybox.cli_store import open_store
     from relaybox.errors import NotFound, ValidationFailed
 
     async def run():
-        platform = await open_platform(_settings(database_url=database_url))
+        platform = await open_store(_settings(database_url=database_url))
         try:
             return await work(platform)
         finally:

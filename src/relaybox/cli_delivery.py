@@ -66,7 +66,7 @@ def connectors(
     The state is what the running engines (`serve`, `worker`) published in the
     last seconds; a connector with no running engine shows as not running.
     """
-    from relaybox.api.app import open_platform
+    from relaybox.cli_store import open_store
     from relaybox.connectors.config import BUILTIN, ConfigError, SmppSpec, load
     from relaybox.engine.connector_status import STALE_AFTER
     from relaybox.store import connector_status
@@ -79,7 +79,7 @@ def connectors(
         raise typer.Exit(2) from None
 
     async def read():
-        platform = await open_platform(settings, migrate=False)
+        platform = await open_store(settings)
         try:
             async with platform.db.read() as conn:
                 return await connector_status.read_all(conn), platform.clock()
@@ -88,7 +88,9 @@ def connectors(
 
     try:
         states, now = asyncio.run(read())
-    except Exception as exc:  # noqa: BLE001 - no store yet, or an old one: say so plainly
+    except typer.Exit:  # the store is not ready: said in one line already (cli_store.py)
+        raise
+    except Exception as exc:  # noqa: BLE001 - the store failed on the way: say so plainly
         console.print(f"[red]cannot read the connector status from the store: {exc}[/red]")
         raise typer.Exit(1) from None
     names = [BUILTIN, *declared.connectors]
@@ -180,7 +182,7 @@ def webhooks(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Webhook deliveries, newest first: status, attempts, next attempt, last error."""
-    from relaybox.api.app import open_platform
+    from relaybox.cli_store import open_store
     from relaybox.domain.timefmt import format_time
     from relaybox.store.webhook_admin import deliveries
 
@@ -188,7 +190,7 @@ def webhooks(
         raise typer.BadParameter("--status must be pending, delivered or failed")
 
     async def read():
-        platform = await open_platform(_settings(database_url=database_url), migrate=False)
+        platform = await open_store(_settings(database_url=database_url))
         try:
             async with platform.db.read() as conn:
                 return await deliveries(conn, account_id=account_id, status=status, message_id=message_id, limit=limit)
@@ -228,7 +230,7 @@ def account_webhook(
     callback_url is (http/https, no credentials or control characters, no internal address
     unless RELAYBOX_WEBHOOK_ALLOW_NETWORKS allows it).  It applies to messages accepted after it is set.
     """
-    from relaybox.api.app import open_platform
+    from relaybox.cli_store import open_store
     from relaybox.domain.signatures import standard_secret
     from relaybox.store.webhook_admin import configure
 
@@ -236,7 +238,7 @@ def account_webhook(
     from relaybox.services.accounts import check_account_webhook_url
 
     async def run():
-        platform = await open_platform(_settings(database_url=database_url))
+        platform = await open_store(_settings(database_url=database_url))
         try:
             if url is not None:
                 check_account_webhook_url(platform, url)

@@ -62,7 +62,7 @@ def register(account_app: typer.Typer) -> None:
         database_url: DatabaseOpt = None,
     ) -> None:
         """Show or set an account's rate limits; every API process applies a change within a second."""
-        from relaybox.api.app import open_platform
+        from relaybox.cli_store import open_store
         from relaybox.services.rate_limits import MESSAGES, REQUESTS, Defaults
         from relaybox.store import rate_limits as store
 
@@ -72,7 +72,7 @@ def register(account_app: typer.Typer) -> None:
         settings = Settings(**({"database_url": database_url} if database_url else {}))
 
         async def run():
-            platform = await open_platform(settings)
+            platform = await open_store(settings)
             try:
                 if values and not await set_limits(platform, account_id, values):
                     return None

@@ -202,7 +202,8 @@ def test_sqlite_serve_killed_while_reports_are_pending_loses_nothing(tmp_path):
     books = Books(database_url)
     serve_args = ("serve", "--port", str(port), "--sim-speed", SIM_SPEED)
     log = tmp_path / "serve.log"
-    key = subprocess.run(  # (migrates the new store)
+    subprocess.run([sys.executable, "-m", "relaybox.cli", "migrate"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    key = subprocess.run(
         [sys.executable, "-m", "relaybox.cli", "account", "create", "--name", "crash", "--balance", str(BALANCE_EUR)],
         cwd=tmp_path, env=env, check=True, capture_output=True, text=True,
     ).stdout.strip().splitlines()[-1]
@@ -274,7 +275,9 @@ def test_postgresql_workers_killed_while_reports_are_pending_lose_nothing(tmp_pa
         return spawn(tmp_path, f"worker{starts}.log", "worker", "--sim-speed", SIM_SPEED, env=env)
 
     try:
-        key = subprocess.run(  # (migrates the new store)
+        subprocess.run([sys.executable, "-m", "relaybox.cli", "migrate"], cwd=tmp_path, env=env, check=True,
+                       capture_output=True)
+        key = subprocess.run(
             [sys.executable, "-m", "relaybox.cli", "account", "create", "--name", "crash", "--balance", str(BALANCE_EUR)],
             cwd=tmp_path, env=env, check=True, capture_output=True, text=True,
         ).stdout.strip().splitlines()[-1]

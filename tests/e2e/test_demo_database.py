@@ -43,8 +43,9 @@ def operators_database(request, tmp_path):
         request.getfixturevalue("postgres_database")
         name = pg.create_database()
         url = pg.url_for(name)
-    subprocess.run([sys.executable, "-m", "relaybox.cli", "account", "create", "--name", "prod"], cwd=tmp_path,
-                   env={**os.environ, "RELAYBOX_DATABASE_URL": url}, check=True, capture_output=True, timeout=60)
+    for command in (["migrate"], ["account", "create", "--name", "prod"]):
+        subprocess.run([sys.executable, "-m", "relaybox.cli", *command], cwd=tmp_path,
+                       env={**os.environ, "RELAYBOX_DATABASE_URL": url}, check=True, capture_output=True, timeout=60)
     yield url
     if request.param == "postgresql":
         pg.drop_database(name)
@@ -85,9 +86,10 @@ async def test_demo_leaves_the_configured_database_untouched(operators_database,
 
 def test_demo_refuses_a_database_it_did_not_make(tmp_path):
     prod = tmp_path / "relaybox.db"
-    subprocess.run([sys.executable, "-m", "relaybox.cli", "account", "create", "--name", "prod"], cwd=tmp_path,
-                   env={**os.environ, "RELAYBOX_DATABASE_URL": f"sqlite:///{prod}"}, check=True, capture_output=True,
-                   timeout=60)
+    for command in (["migrate"], ["account", "create", "--name", "prod"]):
+        subprocess.run([sys.executable, "-m", "relaybox.cli", *command], cwd=tmp_path,
+                       env={**os.environ, "RELAYBOX_DATABASE_URL": f"sqlite:///{prod}"}, check=True,
+                       capture_output=True, timeout=60)
     digest = files_digest(prod)
     for given in (str(prod), f"sqlite:///{prod}"):
         result = demo(tmp_path, "--demo-database", given, env={})

@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from relaybox.api import connections
+from relaybox.api import connections, pages
 from relaybox.api.common import is_legacy, json_response
 from relaybox.api.health import STARTING, HealthCheck
 from relaybox.api.legacy import errors as legacy_errors
@@ -41,7 +42,7 @@ from relaybox.services.jwt_keys import deployment_id, load_secret
 from relaybox.services.platform import Platform
 from relaybox.services.single_sends import SingleSendQueue
 from relaybox.store.db import Database
-from relaybox.store.migrate import exclusive, upgrade
+from relaybox.store.migrate import current_revision, exclusive, upgrade
 from relaybox.store.pricing import load_price_book, seed_price_list
 from relaybox.store.wakeups import DueAnnouncer
 from relaybox.observability import logs
@@ -58,13 +59,22 @@ async def open_platform(settings: Settings, *, migrate: bool = True, engine_only
     """
     db = Database(settings.database_url, inline_transactions=engine_only)
     if migrate:
-        async with exclusive(db):  # several processes may start at once
-            await upgrade(db)
-            async with db.write() as conn:
-                await seed_price_list(conn)
+        await migrate_store(db)
     async with db.read() as conn:
         prices = await load_price_book(conn)
     return Platform(db=db, prices=prices, settings=settings)
+
+
+async def migrate_store(db: Database) -> tuple[str | None, str]:
+    """Upgrade the store to the newest migration and load the default price list into an empty one,
+    one process at a time (several may start at once).  Returns the revision before (None: no
+    relaybox tables yet) and after (`relaybox migrate` reports them)."""
+    async with exclusive(db):
+        before = await current_revision(db)
+        await upgrade(db)
+        async with db.write() as conn:
+            await seed_price_list(conn)
+        return before, await current_revision(db)
 
 
 def build_engine(platform: Platform) -> Engine:
@@ -139,7 +149,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
                 await supervisor.stop()  # not restarted from here on
             await platform.db.dispose()
 
-    app = _fastapi(title="relaybox", version="0.1.0", lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app = _fastapi(title="relaybox", version="0.1.0", lifespan=lifespan, **pages.app_options())
     app.state.ready = False
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HotRoutes, max_bytes=settings.max_body_bytes)  # before the routing
@@ -196,6 +206,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
     for module in (oneapi_contacts, oneapi_groups, oneapi_stoplist):
         app.include_router(module.router, dependencies=UNSTORABLE_PATH)
     _include_legacy(app)
+    pages.include(app)  # `/`, and the policy of the docs pages (api/pages.py)
     return app
 
 
@@ -208,13 +219,14 @@ def _instruments(settings: Settings):
 
 
 def _fastapi(**kwargs) -> FastAPI:
-    # FastAPI's built-in OpenTelemetry hooks look up tracer and meter providers on every
+    # FastAPIOffline: a FastAPI whose /docs and /redoc use the files shipped in its package, not
+    # a CDN (api/pages.py).  FastAPI's built-in OpenTelemetry hooks look up tracer and meter providers on every
     # request (a tenth of the server's time on POST /api/messages/send); relaybox exports
     # no telemetry, so they are off.  Older FastAPI releases have no such hooks.
     try:
-        return FastAPI(telemetry={"tracing": False, "metrics": False, "logs": False}, **kwargs)
+        return FastAPIOffline(telemetry={"tracing": False, "metrics": False, "logs": False}, **kwargs)
     except TypeError:
-        return FastAPI(**kwargs)
+        return FastAPIOffline(**kwargs)
 
 
 def create_app_from_env() -> FastAPI:

@@ -1,0 +1,139 @@
+"""The pages a person opens in a browser: the landing page at `/`, Swagger UI at `/docs`, ReDoc at
+`/redoc`, all working on a machine with no Internet access.
+
+Swagger UI and ReDoc are served from the JavaScript and CSS files that the `fastapi-offline`
+package ships (under `/docs-assets/`; Swagger UI 5, ReDoc 2, their licences: docs/api-docs.md),
+never from a CDN.  ReDoc's bundle still names one outside image (its vendor's logo), so these
+pages carry a Content-Security-Policy that lets the browser load nothing but this server's own
+files: an air-gapped browser makes no request that could hang or leak, and none is attempted.
+
+The landing page is a Jinja2 template (api/templates/index.html) linking the docs, the OpenAPI
+document, the health check and, when the app has one, the web console at `/console`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from relaybox import __version__
+
+DOCS_URL = "/docs"
+REDOC_URL = "/redoc"
+#: Where the Swagger UI and ReDoc files are mounted (fastapi-offline's static folder).
+ASSETS_URL = "/docs-assets"
+CONSOLE_URL = "/console"
+
+#: Swagger UI's settings: no online validator badge (it would call validator.swagger.io), the
+#: request's duration shown, and the API key kept across reloads of the page (in the browser's
+#: local storage, like any Swagger UI; clear it with "Logout" in the Authorize dialog).
+SWAGGER_UI_PARAMETERS = {
+    "validatorUrl": None,
+    "displayRequestDuration": True,
+    "persistAuthorization": True,
+}
+
+#: Nothing but this server's own files: scripts and styles from it (Swagger UI's and ReDoc's
+#: pages start them with an inline script), images from it or inline, requests only to it;
+#: ReDoc runs its search in a worker made from a blob.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+    "frame-ancestors 'self'; base-uri 'self'; form-action 'self'"
+)
+PAGE_PATHS = frozenset({"/", DOCS_URL, REDOC_URL})
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def app_options() -> dict:
+    """The keyword arguments of `fastapi_offline.FastAPIOffline` for relaybox's docs pages."""
+    return {
+        "docs_url": DOCS_URL,
+        "redoc_url": REDOC_URL,
+        "static_url": ASSETS_URL,
+        "swagger_ui_parameters": SWAGGER_UI_PARAMETERS,
+    }
+
+
+class PagePolicy:
+    """ASGI middleware: the Content-Security-Policy header on the pages (`/`, `/docs`, `/redoc`)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] not in PAGE_PATHS:
+            return await self.app(scope, receive, send)
+
+        async def with_policy(message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())]
+            await send(message)
+
+        await self.app(scope, receive, with_policy)
+
+
+def has_route(app: FastAPI, path: str) -> bool:
+    """Whether `app` serves `path` (a route or a mount), e.g. the console once it is installed."""
+    return any(getattr(route, "path", None) in (path, path + "/") for route in app.routes)
+
+
+#: How a request authenticates, as BSG's spec names the JWT scheme (`ExternalAuth`).
+SECURITY_SCHEMES = {
+    "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-KEY",
+                   "description": "An API key (`live_…` or `test_…`); the legacy REST API takes only this"},
+    "ExternalAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                     "description": "A JWT from `POST /api/auth/login`, or the API key itself as the bearer"},
+}
+#: Operations that need no credentials.
+PUBLIC_OPERATIONS = frozenset({"/api/auth/login"})
+
+
+def declare_security(app: FastAPI) -> None:
+    """Give the OpenAPI document the two ways to authenticate, when its routes declare none: so
+    that Swagger UI's "Authorize" dialog offers them and "Try it out" sends the key.  One API
+    operations take either (`X-API-KEY` or a bearer JWT), the legacy ones the key; login none."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {})
+        if "securitySchemes" not in components:
+            components["securitySchemes"] = SECURITY_SCHEMES
+            for path, item in schema.get("paths", {}).items():
+                if path in PUBLIC_OPERATIONS:
+                    continue
+                legacy = not path.startswith("/api/")
+                for operation in item.values():
+                    if isinstance(operation, dict):
+                        operation.setdefault("security", [{"ApiKeyAuth": []}] if legacy
+                                             else [{"ExternalAuth": []}, {"ApiKeyAuth": []}])
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def include(app: FastAPI) -> None:
+    """Add the landing page `GET /` (HTML), the policy header of the pages and the security
+    schemes of the OpenAPI document to `app`."""
+    app.add_middleware(PagePolicy)
+    declare_security(app)
+
+    @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+    async def landing(request: Request):
+        return templates.TemplateResponse(request, "index.html", {
+            "title": app.title,
+            "version": __version__,
+            "docs_url": DOCS_URL,
+            "redoc_url": REDOC_URL,
+            "openapi_url": app.openapi_url,
+            "assets_url": ASSETS_URL,
+            "console_url": CONSOLE_URL if has_route(request.app, CONSOLE_URL) else None,
+        })
