@@ -22,6 +22,7 @@ from relaybox.api.oneapi import campaigns as oneapi_campaigns
 from relaybox.api.oneapi import errors as oneapi_errors
 from relaybox.api.oneapi import messages as oneapi_messages
 from relaybox.api.oneapi import rcs as oneapi_rcs
+from relaybox.api.oneapi import reports as oneapi_reports
 from relaybox.config import Settings
 from relaybox.connectors import config as connectors_config
 from relaybox.connectors.routing import build_router
@@ -166,7 +167,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
         status, body = await request.app.state.health.report()
         return json_response(body, status)
 
-    for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs):
+    for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs, oneapi_reports):
         app.include_router(module.router, dependencies=UNSTORABLE_PATH)
     _include_legacy(app)
     return app

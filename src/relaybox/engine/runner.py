@@ -13,6 +13,7 @@ from relaybox.connectors.routing import Router, is_up
 from relaybox.domain.models import Message
 from relaybox.domain.status import MessageStatus
 from relaybox.engine import connector_status
+from relaybox.engine import stat_jobs
 from relaybox.engine.overtaken import OvertakenReports
 from relaybox.engine.webhooks import WebhookSender
 from relaybox.services.platform import Platform
@@ -107,6 +108,7 @@ class Engine:
         self._spawn(self._periodic(self._expire, EXPIRY_EVERY), "expiry")
         self._spawn(self._periodic(self._housekeeping, HOUSEKEEPING_EVERY), "housekeeping")
         self._spawn(self.webhooks.run, "webhooks")
+        self._spawn(lambda: stat_jobs.run_forever(self.platform, lambda: self.lease.tag), "stat-jobs")
 
     async def stop(self) -> None:
         for task in self._tasks:

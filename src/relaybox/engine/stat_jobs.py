@@ -1,0 +1,79 @@
+"""Runs statistics export jobs in the engine's processes (`relaybox serve`'s engine, `relaybox worker`).
+
+A loop looks for a pending job every `POLL` seconds (or a processing one whose worker stopped
+renewing its heartbeat for `STALE` seconds: it died, and the job starts over), claims it
+(FOR UPDATE SKIP LOCKED on PostgreSQL: one worker per job), and walks the account's matching
+messages in id order, `CHUNK_ROWS` at a time: each page becomes one gzip-compressed CSV chunk,
+written in its own short transaction that also renews the heartbeat.  One job runs at a time
+per engine, and the CPU work of a page (formatting, compressing) runs in a thread with the
+event loop free between pages, so the engine's sends go on beside it (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import logging
+from datetime import timedelta
+
+from relaybox.domain.stat_rows import csv_lines, stat_row
+from relaybox.services import stat_jobs as service
+from relaybox.services.platform import Platform
+from relaybox.store import stat_jobs as store
+
+log = logging.getLogger("relaybox.engine.stat_jobs")
+
+POLL = 1.0  # seconds between looks for a pending job
+STALE = timedelta(seconds=60)  # a processing job whose heartbeat is this old is taken over
+COMPRESS_LEVEL = 5
+
+
+def _encode(messages) -> bytes:
+    return gzip.compress(csv_lines([stat_row(m) for m in messages]).encode("utf-8"), COMPRESS_LEVEL, mtime=0)
+
+
+async def run_one(platform: Platform, claimer: str) -> bool:
+    """Claim and run one job to its end; False when there was none."""
+    now = platform.clock()
+    job = await platform.db.transact(lambda conn: store.claim_job(conn, claimer, now, now - STALE))
+    if job is None:
+        return False
+    try:
+        f = service.filter_of(job)
+        id_range = None
+        if f.created_from is not None and f.created_to is not None:
+            async with platform.db.read() as conn:
+                id_range = await store.id_range_for(conn, f.account_id, f.created_from, f.created_to)
+            if id_range is None:  # nothing was created in the range
+                id_range = (1, 0)
+        after, seq, total = 0, 0, 0
+        while True:
+            async with platform.db.read() as conn:
+                page = await store.matching_messages(conn, f, after, service.CHUNK_ROWS, id_range)
+            if not page:
+                break
+            data = await asyncio.to_thread(_encode, page)
+            first = total
+            kept = await platform.db.transact(
+                lambda conn: store.add_chunk(conn, job.id, claimer, seq, first, len(page), data, platform.clock()))
+            if not kept:
+                log.info("stat job %s was deleted or taken over; stopping", job.key)
+                return True
+            after, seq, total = page[-1].id, seq + 1, total + len(page)
+            if len(page) < service.CHUNK_ROWS:
+                break
+        await platform.db.transact(lambda conn: store.finish_job(conn, job.id, claimer, "done", total, platform.clock()))
+    except asyncio.CancelledError:
+        raise  # the job stays processing; another engine takes it over once its heartbeat is stale
+    except Exception as exc:  # noqa: BLE001 - the job fails, the loop goes on
+        log.exception("stat job %s failed", job.key)
+        await platform.db.transact(lambda conn: store.finish_job(
+            conn, job.id, claimer, "failed", 0, platform.clock(), error=str(exc)[:500]))
+    return True
+
+
+async def run_forever(platform: Platform, claimer) -> None:
+    """The engine's stat-job loop; `claimer()` gives the worker's current claim tag."""
+    while True:
+        if not await run_one(platform, claimer()):
+            await asyncio.sleep(POLL)
