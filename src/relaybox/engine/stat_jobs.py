@@ -46,22 +46,31 @@ async def run_one(platform: Platform, claimer: str) -> bool:
                 id_range = await store.id_range_for(conn, f.account_id, f.created_from, f.created_to)
             if id_range is None:  # nothing was created in the range
                 id_range = (1, 0)
-        after, seq, total = 0, 0, 0
-        while True:
+        async def fetch(after: int):
             async with platform.db.read() as conn:
-                page = await store.matching_messages(conn, f, after, service.CHUNK_ROWS, id_range)
-            if not page:
-                break
-            data = await asyncio.to_thread(_encode, page)
-            first = total
-            kept = await platform.db.transact(
-                lambda conn: store.add_chunk(conn, job.id, claimer, seq, first, len(page), data, platform.clock()))
+                return await store.matching_messages(conn, f, after, service.CHUNK_ROWS, id_range)
+
+        seq, total = 0, 0
+        page = await fetch(0)
+        while page:
+            # the next page is read while this one is formatted and compressed (in a thread)
+            following = (asyncio.create_task(fetch(page[-1].id)) if len(page) == service.CHUNK_ROWS else None)
+            try:
+                data = await asyncio.to_thread(_encode, page)
+                first = total
+                kept = await platform.db.transact(
+                    lambda conn: store.add_chunk(conn, job.id, claimer, seq, first, len(page), data, platform.clock()))
+            except BaseException:
+                if following is not None:
+                    following.cancel()
+                raise
             if not kept:
+                if following is not None:
+                    following.cancel()
                 log.info("stat job %s was deleted or taken over; stopping", job.key)
                 return True
-            after, seq, total = page[-1].id, seq + 1, total + len(page)
-            if len(page) < service.CHUNK_ROWS:
-                break
+            seq, total = seq + 1, total + len(page)
+            page = await following if following is not None else []
         await platform.db.transact(lambda conn: store.finish_job(conn, job.id, claimer, "done", total, platform.clock()))
     except asyncio.CancelledError:
         raise  # the job stays processing; another engine takes it over once its heartbeat is stale

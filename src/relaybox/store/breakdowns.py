@@ -83,7 +83,7 @@ async def event_series(
     campaign_id: int | None = None,
 ) -> list[MinutePoint]:
     """Sent, delivered and failed events per `interval` (minute | hour | day) in [start, end),
-    only the intervals that had any, in time order."""
+    of the account or one campaign; only the intervals that had any, in time order."""
     t = traffic_minutes
     if interval == "minute":
         bucket = t.c.minute
@@ -95,7 +95,8 @@ async def event_series(
     bucket = bucket.label("at")
     rows = await conn.execute(
         select(bucket, func.sum(t.c.sent), func.sum(t.c.delivered), func.sum(t.c.failed))
-        .where(*_scope(t, account_id, campaign_id, start, end, t.c.minute))
+        # campaign 0: the account's own rows (store/tables.py)
+        .where(*_scope(t, account_id, campaign_id or 0, start, end, t.c.minute))
         .group_by(literal_column("at"))
         .order_by(literal_column("at"))
     )

@@ -66,14 +66,21 @@ class Deltas:
         after[1] += 0 if refunded else charged
         campaign = msg.campaign_id or 0
         if sent_before is None and msg.sent_at is not None:
-            self.minutes[(msg.account_id, campaign, _minute(msg.sent_at))][0] += 1
+            self._event(msg, _minute(msg.sent_at), 0)
         if new in _DELIVERED and old not in _DELIVERED and msg.delivered_at is not None:
-            self.minutes[(msg.account_id, campaign, _minute(msg.delivered_at))][1] += 1
+            self._event(msg, _minute(msg.delivered_at), 1)
             if msg.sent_at is not None:
                 self.times[(msg.account_id, campaign, _hour(msg.created_at),
                             bucket_of(msg.sent_at, msg.delivered_at))] += 1
         elif new in FINAL and new not in _DELIVERED and old not in FINAL:
-            self.minutes[(msg.account_id, campaign, _minute(msg.delivered_at or at))][2] += 1
+            self._event(msg, _minute(msg.delivered_at or at), 2)
+
+    def _event(self, msg: Message, minute: datetime, column: int) -> None:
+        # campaign_id 0 in traffic_minutes is the whole account (every message, in a campaign or
+        # not): an account's series reads one row per minute, however many campaigns ran in it
+        self.minutes[(msg.account_id, 0, minute)][column] += 1
+        if msg.campaign_id:
+            self.minutes[(msg.account_id, msg.campaign_id, minute)][column] += 1
 
     async def write(self, conn: AsyncConnection) -> None:
         """Add the deltas to the roll-ups, in the caller's transaction."""

@@ -263,6 +263,7 @@ traffic_rollups = Table(
 
 #: Events per minute of when they happened: messages that reached an operator (`sent`, by
 #: sent_at), were delivered (by delivered_at), or ended in another final status (`failed`).
+#: Per campaign, and under campaign_id 0 for the whole account (every message counted there too).
 traffic_minutes = Table(
     "traffic_minutes",
     metadata,
