@@ -4,8 +4,9 @@ Revision ID: 0010
 Revises: 0008
 Create Date: 2026-11-30 05:00:00
 
-The roll-ups are filled from the messages already stored, so that breakdowns of
-earlier traffic are exact too (their brand is unknown: '' — it was not recorded).
+`traffic_rollups` is filled from the messages already stored, so that breakdowns' counts and
+costs of earlier traffic are exact too (their brand is unknown: '' — it was not recorded); the
+event series (`traffic_minutes`) and delivery times (`delivery_times`) start with the upgrade.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -91,14 +92,18 @@ def upgrade() -> None:
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('job_id', 'seq', name=op.f('pk_stat_job_chunks')),
     )
-    # Earlier traffic into the status roll-up (brand unknown). Delivery times and the event
-    # series are filled from the stored times too.
-    hour = ("date_trunc('hour', created_at)" if op.get_bind().dialect.name == 'postgresql'
-            else "strftime('%Y-%m-%d %H:00:00.000000', created_at)")
+    # Earlier traffic into the status roll-up (brand unknown), charged as the refund rules say
+    # (domain/status.py: refundable): an SMS failed before an operator took it, an RCS message
+    # not delivered, and test traffic cost nothing.
+    hour = ("date_trunc('hour', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+            if op.get_bind().dialect.name == 'postgresql' else "strftime('%Y-%m-%d %H:00:00.000000', created_at)")
     op.execute(
         "INSERT INTO traffic_rollups (account_id, campaign_id, hour, country, brand, status, n, cost) "
         f"SELECT account_id, coalesce(campaign_id, 0), {hour}, country, '', status, count(*), "
-        "sum(CASE WHEN is_test THEN 0 ELSE price END) FROM messages "
+        "sum(CASE WHEN is_test THEN 0 "
+        "WHEN type = 'sms' AND status = 'failed' AND sent_at IS NULL THEN 0 "
+        "WHEN type = 'rcs' AND status IN ('failed', 'undelivered', 'expired', 'unknown', 'not_service_user') THEN 0 "
+        "ELSE price END) FROM messages "
         f"GROUP BY account_id, coalesce(campaign_id, 0), {hour}, country, status"
     )
 
