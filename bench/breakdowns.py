@@ -103,13 +103,6 @@ async def build(n: int, big: int) -> None:
                    0, (status = 'delivered')::int, (status <> 'delivered')::int
             FROM messages WHERE status IN ('delivered', 'undelivered', 'expired', 'failed')
         ) e GROUP BY 1, 2, 3""")
-    # campaign 0: the whole account's events per minute (store/tables.py)
-    await conn.execute("""
-        INSERT INTO traffic_minutes (account_id, campaign_id, minute, sent, delivered, failed)
-        SELECT account_id, 0, minute, sum(sent), sum(delivered), sum(failed) FROM traffic_minutes
-        WHERE campaign_id <> 0 GROUP BY 1, 3
-        ON CONFLICT (account_id, campaign_id, minute) DO UPDATE SET sent = traffic_minutes.sent + excluded.sent,
-            delivered = traffic_minutes.delivered + excluded.delivered, failed = traffic_minutes.failed + excluded.failed""")
     from relaybox.domain.delivery_times import EDGES
 
     edges = "ARRAY[" + ",".join(str(e) for e in EDGES) + "]::float8[]"
@@ -119,6 +112,7 @@ async def build(n: int, big: int) -> None:
                (SELECT count(*) FROM unnest({edges}) e WHERE e < extract(epoch FROM delivered_at - sent_at)),
                count(*)
         FROM messages WHERE status = 'delivered' GROUP BY 1, 2, 3, 4""")
+    await account_rows(conn)
     await conn.execute("VACUUM ANALYZE")
     t2 = time.perf_counter()
     sizes = await conn.fetch("SELECT relname, n_live_tup FROM pg_stat_user_tables WHERE relname IN "
@@ -127,6 +121,27 @@ async def build(n: int, big: int) -> None:
     print(f"built {n:,} messages in {t1 - t0:.0f} s; roll-ups from them in {t2 - t1:.0f} s")
     for r in sizes:
         print(f"  {r['relname']}: {r['n_live_tup']:,} rows")
+
+
+async def account_rows(conn) -> None:
+    """The whole account's rows (campaign_id -1, and -2 per hour in traffic_minutes: store/rollups.py),
+    from the per-campaign ones (campaign 0: messages of no campaign, kept in traffic_minutes only here)."""
+    await conn.execute("""
+        INSERT INTO traffic_rollups (account_id, campaign_id, hour, country, brand, status, n, cost)
+        SELECT account_id, -1, hour, country, brand, status, sum(n), sum(cost) FROM traffic_rollups
+        WHERE campaign_id >= 0 GROUP BY 1, 3, 4, 5, 6""")
+    await conn.execute("""
+        INSERT INTO delivery_times (account_id, campaign_id, hour, bucket, n)
+        SELECT account_id, -1, hour, bucket, sum(n) FROM delivery_times WHERE campaign_id >= 0 GROUP BY 1, 3, 4""")
+    await conn.execute("""
+        INSERT INTO traffic_minutes (account_id, campaign_id, minute, sent, delivered, failed)
+        SELECT account_id, -1, minute, sum(sent), sum(delivered), sum(failed) FROM traffic_minutes
+        WHERE campaign_id >= 0 GROUP BY 1, 3""")
+    await conn.execute("DELETE FROM traffic_minutes WHERE campaign_id = 0")  # the engine keeps none
+    await conn.execute("""
+        INSERT INTO traffic_minutes (account_id, campaign_id, minute, sent, delivered, failed)
+        SELECT account_id, -2, date_trunc('hour', minute AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+               sum(sent), sum(delivered), sum(failed) FROM traffic_minutes WHERE campaign_id = -1 GROUP BY 1, 3""")
 
 
 async def measure(runs: int, stat_job: bool) -> None:

@@ -89,10 +89,11 @@ async def test_0010_rolls_up_the_messages_already_stored(empty_database_url):
             await conn.commit()
         await upgrade(db)
         async with db.connect() as conn:
-            got = (await conn.execute(text(
-                "SELECT status, sum(n), sum(cost), count(DISTINCT hour) FROM traffic_rollups GROUP BY status "
-                "ORDER BY status"))).all()
-        assert [tuple(r) for r in got] == [("delivered", 3, 700000, 2), ("failed", 1, 0, 1)]
+            for scope in (0, -1):  # messages of no campaign; the whole account
+                got = (await conn.execute(text(
+                    "SELECT status, sum(n), sum(cost), count(DISTINCT hour) FROM traffic_rollups "
+                    "WHERE campaign_id = :c GROUP BY status ORDER BY status"), {"c": scope})).all()
+                assert [tuple(r) for r in got] == [("delivered", 3, 700000, 2), ("failed", 1, 0, 1)]
     finally:
         await db.dispose()
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relaybox.store.rollups import ACCOUNT, ACCOUNT_HOURS
 from relaybox.store.tables import delivery_times, traffic_minutes, traffic_rollups
 
 
@@ -54,7 +55,7 @@ async def status_cells(
     t = traffic_rollups
     rows = await conn.execute(
         select(t.c.country, t.c.brand, t.c.status, func.sum(t.c.n), func.sum(t.c.cost))
-        .where(*_scope(t, account_id, campaign_id, start, end, t.c.hour))
+        .where(*_scope(t, account_id, campaign_id or ACCOUNT, start, end, t.c.hour))
         .group_by(t.c.country, t.c.brand, t.c.status)
     )
     return [StatusCell(r[0], r[1] or None, r[2], int(r[3]), int(r[4])) for r in rows if r[3]]
@@ -68,7 +69,7 @@ async def delivery_histogram(
     t = delivery_times
     rows = await conn.execute(
         select(t.c.bucket, func.sum(t.c.n))
-        .where(*_scope(t, account_id, campaign_id, start, end, t.c.hour))
+        .where(*_scope(t, account_id, campaign_id or ACCOUNT, start, end, t.c.hour))
         .group_by(t.c.bucket)
     )
     return {int(r[0]): int(r[1]) for r in rows if r[1]}
@@ -85,8 +86,10 @@ async def event_series(
     """Sent, delivered and failed events per `interval` (minute | hour | day) in [start, end),
     of the account or one campaign; only the intervals that had any, in time order."""
     t = traffic_minutes
-    if interval == "minute":
-        bucket = t.c.minute
+    # the account's own rows (store/rollups.py): per hour for hours and days, else per minute
+    scope = campaign_id if campaign_id else (ACCOUNT_HOURS if interval != "minute" else ACCOUNT)
+    if interval == "minute" or (interval == "hour" and not campaign_id):
+        bucket = t.c.minute  # rows of that grain already
     elif conn.dialect.name == "postgresql":
         # in UTC whatever the session's TimeZone: a day is a UTC day
         bucket = func.date_trunc(literal_column(f"'{interval}'"), t.c.minute.op("AT TIME ZONE")(literal_column("'UTC'")))
@@ -95,8 +98,7 @@ async def event_series(
     bucket = bucket.label("at")
     rows = await conn.execute(
         select(bucket, func.sum(t.c.sent), func.sum(t.c.delivered), func.sum(t.c.failed))
-        # campaign 0: the account's own rows (store/tables.py)
-        .where(*_scope(t, account_id, campaign_id or 0, start, end, t.c.minute))
+        .where(*_scope(t, account_id, scope, start, end, t.c.minute))
         .group_by(literal_column("at"))
         .order_by(literal_column("at"))
     )

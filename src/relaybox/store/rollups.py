@@ -25,6 +25,13 @@ from relaybox.store.tables import delivery_times, traffic_minutes, traffic_rollu
 
 _DELIVERED = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
 
+#: `campaign_id` of the rows that hold the whole account (every message, in a campaign or not) in
+#: each roll-up, so that an account's breakdown or series reads one row per hour (or minute) and
+#: key, however many campaigns ran in it.  Campaign ids are positive; 0 is "no campaign".
+ACCOUNT = -1
+#: `traffic_minutes.campaign_id` of the whole account's rows per hour (`minute` is the hour's start).
+ACCOUNT_HOURS = -2
+
 
 def _hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
@@ -47,38 +54,39 @@ class Deltas:
 
     def inserted(self, row: dict) -> None:
         """A new message (a row as inserted)."""
-        slot = self.statuses[self._status_key(row["account_id"], row.get("campaign_id"), row["created_at"],
-                                              row["country"], row.get("brand"), row["status"])]
-        slot[0] += 1
-        slot[1] += 0 if row["is_test"] else row["price"]
+        for campaign in (row.get("campaign_id") or 0, ACCOUNT):
+            slot = self.statuses[self._status_key(row["account_id"], campaign, row["created_at"],
+                                                  row["country"], row.get("brand"), row["status"])]
+            slot[0] += 1
+            slot[1] += 0 if row["is_test"] else row["price"]
 
     def moved(self, msg: Message, old: MessageStatus, new: MessageStatus, *, refunded: bool,
               sent_before: datetime | None, at: datetime) -> None:
         """`msg` (as it is after the change) moved old → new; `refunded`: its price was given back;
         `sent_before`: its sent_at before the change; `at`: when the change happened."""
         charged = 0 if msg.is_test else msg.price
-        base = (msg.account_id, msg.campaign_id, msg.created_at, msg.country, msg.brand)
-        before = self.statuses[self._status_key(*base, old.value)]
-        before[0] -= 1
-        before[1] -= charged
-        after = self.statuses[self._status_key(*base, new.value)]
-        after[0] += 1
-        after[1] += 0 if refunded else charged
-        campaign = msg.campaign_id or 0
+        for scope in (msg.campaign_id or 0, ACCOUNT):
+            base = (msg.account_id, scope, msg.created_at, msg.country, msg.brand)
+            before = self.statuses[self._status_key(*base, old.value)]
+            before[0] -= 1
+            before[1] -= charged
+            after = self.statuses[self._status_key(*base, new.value)]
+            after[0] += 1
+            after[1] += 0 if refunded else charged
         if sent_before is None and msg.sent_at is not None:
             self._event(msg, _minute(msg.sent_at), 0)
         if new in _DELIVERED and old not in _DELIVERED and msg.delivered_at is not None:
             self._event(msg, _minute(msg.delivered_at), 1)
             if msg.sent_at is not None:
-                self.times[(msg.account_id, campaign, _hour(msg.created_at),
-                            bucket_of(msg.sent_at, msg.delivered_at))] += 1
+                bucket = bucket_of(msg.sent_at, msg.delivered_at)
+                for scope in (msg.campaign_id or 0, ACCOUNT):
+                    self.times[(msg.account_id, scope, _hour(msg.created_at), bucket)] += 1
         elif new in FINAL and new not in _DELIVERED and old not in FINAL:
             self._event(msg, _minute(msg.delivered_at or at), 2)
 
     def _event(self, msg: Message, minute: datetime, column: int) -> None:
-        # campaign_id 0 in traffic_minutes is the whole account (every message, in a campaign or
-        # not): an account's series reads one row per minute, however many campaigns ran in it
-        self.minutes[(msg.account_id, 0, minute)][column] += 1
+        self.minutes[(msg.account_id, ACCOUNT, minute)][column] += 1
+        self.minutes[(msg.account_id, ACCOUNT_HOURS, minute.replace(minute=0))][column] += 1
         if msg.campaign_id:
             self.minutes[(msg.account_id, msg.campaign_id, minute)][column] += 1
 

@@ -244,7 +244,11 @@ message_hours = Table(
 #: exact by the transaction that inserts messages (store/messages.py) or changes their status
 #: (store/transitions.py), with deltas summed per key and one upsert per table per batch.
 #:
-#: Messages now in each status, per account, campaign (0: none), hour of creation, country and
+#: In all three, campaign_id is the campaign, 0 for messages of none, and -1 for the whole account
+#: (every message counted there too: store/rollups.py ACCOUNT), so that an account's figures read
+#: one row per hour and key however many campaigns ran.
+#:
+#: Messages now in each status, per account, campaign, hour of creation, country and
 #: operator brand ('' unknown); `cost`: what those messages are charged (units; 0 for test
 #: traffic and refunded messages).
 traffic_rollups = Table(
@@ -263,7 +267,8 @@ traffic_rollups = Table(
 
 #: Events per minute of when they happened: messages that reached an operator (`sent`, by
 #: sent_at), were delivered (by delivered_at), or ended in another final status (`failed`).
-#: Per campaign, and under campaign_id 0 for the whole account (every message counted there too).
+#: Per campaign (no rows for messages of none), and for the whole account under campaign_id -1 per
+#: minute and -2 per hour (`minute` is then the hour's start).
 traffic_minutes = Table(
     "traffic_minutes",
     metadata,

@@ -106,6 +106,12 @@ def upgrade() -> None:
         "ELSE price END) FROM messages "
         f"GROUP BY account_id, coalesce(campaign_id, 0), {hour}, country, status"
     )
+    # and the whole account's rows (campaign_id -1: store/rollups.py ACCOUNT)
+    op.execute(
+        "INSERT INTO traffic_rollups (account_id, campaign_id, hour, country, brand, status, n, cost) "
+        "SELECT account_id, -1, hour, country, brand, status, sum(n), sum(cost) FROM traffic_rollups "
+        "GROUP BY account_id, hour, country, brand, status"
+    )
 
 
 def downgrade() -> None:
