@@ -1,6 +1,6 @@
 """Breakdowns and statistics jobs at scale, on PostgreSQL.
 
-    python bench/breakdowns.py --messages 10000000 --keep      # build once (minutes), measure
+    python bench/breakdowns.py --messages 10000000             # build once (minutes; kept), measure
     python bench/breakdowns.py --reuse                          # measure again on the kept database
     python bench/breakdowns.py --reuse --stat-job-campaign      # + time a stat job of the 1,000,000-message campaign
     python bench/breakdowns.py --reuse --drop                   # drop it
