@@ -289,11 +289,12 @@ async def load_page(platform: Platform, caller: Caller, key: str, offset: int = 
 
 
 async def csv_chunks(platform: Platform, caller: Caller, key: str, *, compressed: bool) -> AsyncIterator[bytes]:
-    """The job's result as CSV (a header line, then a row per message), piece by piece.
+    """The job's result as CSV (a header line, then a row per message): awaited, returns an async
+    iterator of byte pieces (`async for piece in await csv_chunks(...)`).
 
-    `compressed`: gzip members as stored (one gzip stream); else plain UTF-8 CSV.  Raises
-    JobNotFound / JobNotReady / JobFailed before the first piece (call `get_job` first to
-    answer those before a response starts).  One chunk is in memory at a time.
+    `compressed`: gzip members as stored (together one gzip stream); else plain UTF-8 CSV.
+    Raises JobNotFound / JobNotReady / JobFailed when awaited, before any piece, so a response
+    can still answer them.  One chunk (2,000 rows) is in memory at a time.
     """
     job = await get_job(platform, caller, key)
     _finished(job)
