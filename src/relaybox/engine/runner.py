@@ -51,6 +51,8 @@ CONVERTED_AFTER = 2.0
 #: much to the time a message waits before its hand-off.  The receipt intake does the same
 #: after a partial batch of reports.
 GATHER = 0.02
+#: Seconds after the last claim or receipt batch during which the engine counts as busy (busy()).
+BUSY_WINDOW = 0.5
 
 
 def submission(message: Message) -> Submission:
@@ -87,6 +89,7 @@ class Engine:
     _slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)  # submit slots by connector name (_hand_over)
     _submits: set[asyncio.Task] = field(default_factory=set)
     _overtaken: dict[str, OvertakenReports] = field(default_factory=dict)  # by connector name
+    _busy_at: float = 0.0  # loop time of the last claim or receipt batch that found messages (busy())
 
     async def start(self) -> None:
         if self.router is None:
@@ -108,7 +111,7 @@ class Engine:
         self._spawn(self._periodic(self._expire, EXPIRY_EVERY), "expiry")
         self._spawn(self._periodic(self._housekeeping, HOUSEKEEPING_EVERY), "housekeeping")
         self._spawn(self.webhooks.run, "webhooks")
-        self._spawn(lambda: stat_jobs.run_forever(self.platform, lambda: self.lease.tag), "stat-jobs")
+        self._spawn(lambda: stat_jobs.run_forever(self.platform, lambda: self.lease.tag, self.busy), "stat-jobs")
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -134,6 +137,11 @@ class Engine:
                 log.warning("could not withdraw the connector status rows", exc_info=True)
         if self.lease is not None:
             await self.lease.release()
+
+    def busy(self) -> bool:
+        """Whether messages are moving: submits in flight, or a claim or receipt batch that found
+        some in the last BUSY_WINDOW seconds.  Background work (statistics jobs) waits while so."""
+        return bool(self._submits) or asyncio.get_running_loop().time() - self._busy_at < BUSY_WINDOW
 
     def notify(self) -> None:
         """New work may be due now (called after a send is accepted)."""
@@ -214,6 +222,7 @@ class Engine:
                 except TimeoutError:
                     pass
                 continue
+            self._busy_at = asyncio.get_running_loop().time()
             await self._hand_over(claimed)
             if len(claimed) < self.batch_size:
                 await asyncio.sleep(self.gather)
@@ -324,6 +333,8 @@ class Engine:
                 if pending.done():
                     fresh, pending = pending.result(), None
                 now = loop.time()
+                if fresh:
+                    self._busy_at = now
                 retry, dropped = overtaken.take(now)
                 if dropped:
                     log.warning("%d receipts for unknown operator ids dropped", dropped)

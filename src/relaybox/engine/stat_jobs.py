@@ -5,8 +5,9 @@ renewing its heartbeat for `STALE` seconds: it died, and the job starts over), c
 (FOR UPDATE SKIP LOCKED on PostgreSQL: one worker per job), and walks the account's matching
 messages in id order, `CHUNK_ROWS` at a time: each page becomes one gzip-compressed CSV chunk,
 written in its own short transaction that also renews the heartbeat.  One job runs at a time
-per engine, and the CPU work of a page (formatting, compressing) runs in a thread with the
-event loop free between pages, so the engine's sends go on beside it (docs/benchmarks.md).
+per engine; the CPU work of a page (formatting, compressing) runs in a thread with the event
+loop free between pages; and while the engine is moving messages the job waits before each
+chunk (up to MAX_YIELD seconds), so sends go first (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from relaybox.domain.stat_rows import csv_lines, stat_row
@@ -32,8 +34,27 @@ def _encode(messages) -> bytes:
     return gzip.compress(csv_lines([stat_row(m) for m in messages]).encode("utf-8"), COMPRESS_LEVEL, mtime=0)
 
 
-async def run_one(platform: Platform, claimer: str) -> bool:
-    """Claim and run one job to its end; False when there was none."""
+#: While the engine is busy sending, a job waits up to this long (seconds) before each chunk: sends
+#: go first, and a job still advances by at least one chunk per MAX_YIELD under sustained traffic.
+MAX_YIELD = 2.0
+YIELD_STEP = 0.05
+
+
+async def _give_way(busy: Callable[[], bool] | None) -> None:
+    if busy is None:
+        return
+    waited = 0.0
+    while waited < MAX_YIELD and busy():
+        await asyncio.sleep(YIELD_STEP)
+        waited += YIELD_STEP
+
+
+async def run_one(platform: Platform, claimer: str, busy: Callable[[], bool] | None = None) -> bool:
+    """Claim and run one job to its end; False when there was none.
+
+    `busy`: whether the engine is moving messages now (Engine.busy); the job then waits before
+    each chunk (at most MAX_YIELD seconds), so that it does not slow the sends down.
+    """
     now = platform.clock()
     job = await platform.db.transact(lambda conn: store.claim_job(conn, claimer, now, now - STALE))
     if job is None:
@@ -56,6 +77,7 @@ async def run_one(platform: Platform, claimer: str) -> bool:
             # the next page is read while this one is formatted and compressed (in a thread)
             following = (asyncio.create_task(fetch(page[-1].id)) if len(page) == service.CHUNK_ROWS else None)
             try:
+                await _give_way(busy)
                 data = await asyncio.to_thread(_encode, page)
                 first = total
                 kept = await platform.db.transact(
@@ -81,8 +103,8 @@ async def run_one(platform: Platform, claimer: str) -> bool:
     return True
 
 
-async def run_forever(platform: Platform, claimer) -> None:
+async def run_forever(platform: Platform, claimer: Callable[[], str], busy: Callable[[], bool] | None = None) -> None:
     """The engine's stat-job loop; `claimer()` gives the worker's current claim tag."""
     while True:
-        if not await run_one(platform, claimer()):
+        if not await run_one(platform, claimer(), busy):
             await asyncio.sleep(POLL)
