@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from relaybox.domain import networks
 from relaybox.domain.delivery_times import bucket_of, percentile
 from relaybox.domain.models import Caller
 from relaybox.domain.money import from_units

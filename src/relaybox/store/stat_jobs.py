@@ -3,7 +3,6 @@ an account's messages that fills them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relaybox.domain.models import Message
 from relaybox.store.rows import message_from_row
-from relaybox.store.tables import accounts, messages, stat_job_chunks, stat_jobs
+from relaybox.store.messages import hour_of
+from relaybox.store.tables import accounts, message_hours, messages, stat_job_chunks, stat_jobs
 
 OPEN = ("pending", "processing")
 
@@ -210,9 +210,7 @@ async def matching_messages(conn: AsyncConnection, f: MessageFilter, after_id: i
 
 async def id_range_for(conn: AsyncConnection, account_id: int, start: datetime, end: datetime) -> tuple[int, int] | None:
     """From `message_hours`: ids that bound every message created in [start, end] (None: none)."""
-    from relaybox.store.messages import hour_of
-    from relaybox.store.tables import message_hours as h
-
+    h = message_hours
     row = (await conn.execute(
         select(func.min(h.c.min_id), func.max(h.c.max_id))
         .where(h.c.account_id == account_id, h.c.hour >= hour_of(start), h.c.hour <= end)
@@ -221,5 +219,3 @@ async def id_range_for(conn: AsyncConnection, account_id: int, start: datetime, 
         return None
     return int(row[0]), int(row[1])
 
-
-__all__: Sequence[str] = ()
