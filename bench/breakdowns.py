@@ -188,7 +188,7 @@ async def measure(runs: int, stat_job: bool) -> None:
         done = await stat_jobs.get_job(platform, caller, job.key)
         size = 0
         t = time.perf_counter()
-        async for piece in await stat_jobs.csv_chunks(platform, caller, job.key, compressed=True):
+        async for piece in await stat_jobs.csv_chunks(platform, caller, job.key, form="csv.gz"):
             size += len(piece)
         stream = time.perf_counter() - t
         print(f"stat job of {done.rows:,} messages: {took:.1f} s ({done.rows / took:,.0f} rows/s); "

@@ -47,10 +47,42 @@ def job_status(client, key) -> str:
     return "gone"
 
 
+def verify(client, body, expected: int) -> None:
+    """A job over the seeded range, its CSV against GET /api/messages (same range, sort id), row by row."""
+    import csv
+    import io
+
+    key = client.post("/api/stat/jobs", json=body).json()["key"]
+    while job_status(client, key) != "Done":
+        time.sleep(0.2)
+    text = client.get(f"/api/x-relaybox/stat/jobs/{key}/csv").text
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    listed, offset = [], 0
+    params = {"filter[from]": body["time_in_from"], "filter[to]": body["time_in_to"], "sort": "id", "page[limit]": 500}
+    while True:
+        page = client.get("/api/messages", params={**params, "page[offset]": offset}).json()
+        listed += page["data"]
+        offset += 500
+        if offset >= page["meta"]["page"]["total"]:
+            break
+    mismatches = sum(
+        1 for r, m in zip(rows, listed)
+        if (int(r["message_id"]), int(r["msisdn"]), r["status"].lower(), r["price"], r["time_in"],
+            r["time_sent"] or None, r["time_dlr"] or None, r["body"], r["originator"])
+        != (m["id"], m["phone"], m["status"], m["amount"]["value"], m["created_at"], m["sent_at"],
+            m["delivered_at"], m["text"], m["sender"])
+    )
+    print(f"verify: job CSV {len(rows):,} rows, messages list {len(listed):,} messages, "
+          f"{mismatches} rows differ (expected {expected:,} of each)")
+    client.delete(f"/api/stat/jobs/{key}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed-messages", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--verify", action="store_true",
+                    help="also check a job's CSV over every seeded message against the messages list, row for row")
     args = ap.parse_args()
     print(f"# bench/stat_job.py — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine()}")
     with fresh_server("--sim-speed", "0") as server:
@@ -92,7 +124,11 @@ def main() -> None:
                         print(f"  round {round_}: job of {rows:,} rows took {took:.1f} s ({rows / took:,.0f} rows/s); "
                               f"it was {running} when the campaign was final")
                         client.delete(f"/api/stat/jobs/{job}")
+            if args.verify:
+                verify(client, body, args.seed_messages)
     for label, values in results.items():
+        if not values:
+            continue
         print(f"{label:20s} median: send answered in {statistics.median(v[0] for v in values) * 1000:.0f} ms, "
               f"all 10,000 final after {statistics.median(v[1] for v in values):.2f} s")
 

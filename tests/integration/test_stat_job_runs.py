@@ -51,7 +51,7 @@ async def test_filters_paging_and_csv(platform, caller, monkeypatch):
     all_rows = (await stat_jobs.load_page(platform, caller, job.key, limit=100)).rows
     assert [r["message_id"] for r in all_rows] == sorted((r["message_id"] for r in all_rows), key=int)
     assert page.rows == all_rows[5:15]
-    pieces = [p async for p in await stat_jobs.csv_chunks(platform, caller, job.key, compressed=True)]
+    pieces = [p async for p in await stat_jobs.csv_chunks(platform, caller, job.key, form="csv.gz")]
     text = gzip.decompress(b"".join(pieces)).decode()
     assert len(text.splitlines()) == 21 and len(pieces) == 1 + 3  # header + ceil(20 / 7) chunks
     # operator (MCC+MNC), country by name, phones, status

@@ -4,9 +4,8 @@ and the result as CSV.
 A job is created here, by the API, as a `pending` row; an engine process runs it
 (engine/stat_jobs.py) and stores its result in the database as gzip-compressed CSV chunks of
 `CHUNK_ROWS` rows.  Loading a page reads the one or two chunks it covers; a CSV download
-streams the chunks one at a time — constant memory whatever the job's size — and as
-`csv.gz` sends them as they are stored (concatenated gzip members are one gzip stream,
-RFC 1952).  docs/reports.md has the shapes, filters and error codes.
+streams the chunks one at a time — constant memory whatever the job's size — and as a
+`csv.gz` file sends them as they are stored (a gzip file of several members, RFC 1952).  docs/reports.md has the shapes, filters and error codes.
 
 The web console calls these functions directly.  Every function is scoped by the caller's
 account: another account's job is `JobNotFound` (error 90), exactly like an unknown one.
@@ -288,28 +287,45 @@ async def load_page(platform: Platform, caller: Caller, key: str, offset: int = 
     return Page(job, offset, limit, rows)
 
 
-async def csv_chunks(platform: Platform, caller: Caller, key: str, *, compressed: bool) -> AsyncIterator[bytes]:
+async def csv_chunks(platform: Platform, caller: Caller, key: str, *, form: str = "csv") -> AsyncIterator[bytes]:
     """The job's result as CSV (a header line, then a row per message): awaited, returns an async
     iterator of byte pieces (`async for piece in await csv_chunks(...)`).
 
-    `compressed`: gzip members as stored (together one gzip stream); else plain UTF-8 CSV.
+    `form`: "csv" plain UTF-8; "csv.gz" a gzip file made of the chunks' gzip members as stored
+    (RFC 1952 allows several members: gzip, zcat, Python's gzip read them as one file; the server
+    compresses nothing); "gzip" one single-member gzip stream, for `Content-Encoding: gzip`
+    (HTTP clients decode only the first member of a response), compressed as it goes.
     Raises JobNotFound / JobNotReady / JobFailed when awaited, before any piece, so a response
     can still answer them.  One chunk (2,000 rows) is in memory at a time.
     """
+    if form not in ("csv", "csv.gz", "gzip"):
+        raise ValueError(form)
     job = await get_job(platform, caller, key)
     _finished(job)
 
     async def pieces() -> AsyncIterator[bytes]:
         header = csv_header().encode()
-        yield gzip.compress(header, compresslevel=1, mtime=0) if compressed else header
+        stream = zlib.compressobj(6, zlib.DEFLATED, 31) if form == "gzip" else None
+        if form == "csv.gz":
+            yield gzip.compress(header, compresslevel=1, mtime=0)
+        elif stream is not None:
+            yield stream.compress(header)
+        else:
+            yield header
         seq = 0
         while True:
             async with platform.db.read() as conn:
                 chunk = await store.chunk_at(conn, job.id, seq)
             if chunk is None:
-                return
-            yield chunk.data if compressed else zlib.decompress(chunk.data, wbits=31)
+                break
+            if form == "csv.gz":
+                yield chunk.data
+            else:
+                text = zlib.decompress(chunk.data, wbits=31)
+                yield stream.compress(text) + stream.flush(zlib.Z_SYNC_FLUSH) if stream is not None else text
             seq += 1
+        if stream is not None:
+            yield stream.flush()
 
     return pieces()
 

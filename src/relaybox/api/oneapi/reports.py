@@ -93,16 +93,16 @@ async def job_csv(key: str, request: Request, platform: PlatformDep, caller: One
     if fmt not in ("csv", "csv.gz"):
         raise ValidationFailed.one("format", "The format must be csv or csv.gz.")
     wants_gzip = "gzip" in request.headers.get("accept-encoding", "").lower()
-    compressed = fmt == "csv.gz" or wants_gzip
+    form = "csv.gz" if fmt == "csv.gz" else "gzip" if wants_gzip else "csv"
     try:
-        pieces = await stat_jobs.csv_chunks(platform, caller, key, compressed=compressed)
+        pieces = await stat_jobs.csv_chunks(platform, caller, key, form=form)
     except JobError as exc:
         return _job_error(exc)
     name = f"stat-job-{key}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv.gz":
         return StreamingResponse(pieces, media_type="application/gzip", headers=headers)
-    if compressed:
+    if form == "gzip":
         headers["Content-Encoding"] = "gzip"
         headers["Vary"] = "Accept-Encoding"
     return StreamingResponse(pieces, media_type="text/csv; charset=utf-8", headers=headers)
