@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     engine_restart_max_delay: float = Field(30.0, gt=0, description="the longest wait before such a restart (seconds)")
     dispatch_batch: int = Field(1000, ge=1)
     max_body_bytes: int = Field(4 * 1024 * 1024, description="larger request bodies are refused")
+    stat_jobs_per_account: int = Field(
+        3, ge=1, description="statistics export jobs an account may have pending or processing at once; one more is "
+        "refused with BSG's \"Maximum count of exports reached\"",
+    )
     duplicate_window_seconds: float = 10.0
     log_level: str = "warning"
     log_format: Literal["text", "json"] = Field(

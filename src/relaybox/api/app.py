@@ -26,6 +26,7 @@ from relaybox.api.oneapi import groups as oneapi_groups
 from relaybox.api.oneapi import messages as oneapi_messages
 from relaybox.api.oneapi import inbound as oneapi_inbound
 from relaybox.api.oneapi import rcs as oneapi_rcs
+from relaybox.api.oneapi import reports as oneapi_reports
 from relaybox.api.oneapi import stoplist as oneapi_stoplist
 from relaybox.config import Settings
 from relaybox.console.errors import console_error, console_http_error, is_console
@@ -200,7 +201,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
     from relaybox.console import install as install_console
 
     install_console(app)
-    for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs, oneapi_inbound):
+    for module in (oneapi_auth, oneapi_accounts, oneapi_campaigns, oneapi_messages, oneapi_rcs, oneapi_inbound, oneapi_reports):
         app.include_router(module.router, dependencies=UNSTORABLE_PATH)
     # the contact book (docs/contacts.md)
     for module in (oneapi_contacts, oneapi_groups, oneapi_stoplist):

@@ -142,3 +142,4 @@ class Message:
     alternative_sms: dict | None = None  # RCS: its SMS fallback, as checked and priced at acceptance
     alternative_id: int | None = None  # RCS: id of the SMS fallback once sent
     parent_id: int | None = None  # SMS fallback: id of the RCS message it replaces
+    brand: str | None = None  # the operator's brand at acceptance (domain/networks.py), None: unknown

@@ -26,6 +26,8 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, ValidationResult
 
+from relaybox.domain.networks import brand_for
+
 #: Most digits of an E.164 number, country code included (ITU-T E.164 §6).
 MAX_E164_DIGITS = 15
 #: Most digits accepted as written: 15, plus a trunk prefix and a carrier selection code
@@ -41,6 +43,9 @@ class InvalidPhone(ValueError):
 class Phone:
     number: int  # E.164 digits as an integer, e.g. 380971234567
     country: str  # ISO 3166 alpha-2 region, e.g. "UA"
+    #: The operator's brand by libphonenumber's carrier data ("Kyivstar"), None when it has none
+    #: (domain/networks.py); the range's original operator: ported numbers are not followed.
+    brand: str | None = None
 
     @property
     def msisdn(self) -> str:
@@ -110,7 +115,7 @@ def _normalise(digits: str) -> Phone:
         region = phonenumbers.region_code_for_country_code(number.country_code)
     if region in (phonenumbers.UNKNOWN_REGION, phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY):
         raise InvalidPhone("belongs to no country")
-    return Phone(number=int(e164), country=region)
+    return Phone(number=int(e164), country=region, brand=brand_for(number))
 
 
 @lru_cache(maxsize=None)

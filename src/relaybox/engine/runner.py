@@ -13,6 +13,7 @@ from relaybox.connectors.routing import Router, is_up
 from relaybox.domain.models import Message
 from relaybox.domain.status import MessageStatus
 from relaybox.engine import connector_status
+from relaybox.engine import stat_jobs
 from relaybox.engine.overtaken import OvertakenReports
 from relaybox.engine.webhooks import WebhookSender
 from relaybox.services import inbound as inbound_service
@@ -52,6 +53,8 @@ CONVERTED_AFTER = 2.0
 #: much to the time a message waits before its hand-off.  The receipt intake does the same
 #: after a partial batch of reports.
 GATHER = 0.02
+#: Seconds after the last claim or receipt batch during which the engine counts as busy (busy()).
+BUSY_WINDOW = 0.5
 
 
 def submission(message: Message) -> Submission:
@@ -90,6 +93,7 @@ class Engine:
     _overtaken: dict[str, OvertakenReports] = field(default_factory=dict)  # by connector name
     #: Counters of status changes and submit results (observability/metrics.py); None: metrics off.
     metrics: Instruments | None = None
+    _busy_at: float = 0.0  # loop time of the last claim or receipt batch that found messages (busy())
 
     def __post_init__(self) -> None:
         if self.metrics is None and self.platform.settings.metrics:
@@ -120,6 +124,7 @@ class Engine:
         self._spawn(self._periodic(self._expire, EXPIRY_EVERY), "expiry")
         self._spawn(self._periodic(self._housekeeping, HOUSEKEEPING_EVERY), "housekeeping")
         self._spawn(self.webhooks.run, "webhooks")
+        self._spawn(lambda: stat_jobs.run_forever(self.platform, lambda: self.lease.tag, self.busy), "stat-jobs")
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -145,6 +150,11 @@ class Engine:
                 log.warning("could not withdraw the connector status rows", exc_info=True)
         if self.lease is not None:
             await self.lease.release()
+
+    def busy(self) -> bool:
+        """Whether messages are moving: submits in flight, or a claim or receipt batch that found
+        some in the last BUSY_WINDOW seconds.  Background work (statistics jobs) waits while so."""
+        return bool(self._submits) or asyncio.get_running_loop().time() - self._busy_at < BUSY_WINDOW
 
     def notify(self) -> None:
         """New work may be due now (called after a send is accepted)."""
@@ -225,6 +235,7 @@ class Engine:
                 except TimeoutError:
                     pass
                 continue
+            self._busy_at = asyncio.get_running_loop().time()
             await self._hand_over(claimed)
             if len(claimed) < self.batch_size:
                 await asyncio.sleep(self.gather)
@@ -343,6 +354,8 @@ class Engine:
                     fresh = [r for r in fresh if not isinstance(r, Inbound)]
                     await self.apply_inbound(mobile_originated, connector)
                 now = loop.time()
+                if fresh:
+                    self._busy_at = now
                 retry, dropped = overtaken.take(now)
                 if dropped:
                     log.warning("%d receipts for unknown operator ids dropped", dropped)

@@ -46,6 +46,7 @@ class Prepared:
     tariff_code: int
     price: int  # units, in the account currency
     alternative_sms: dict | None = None  # RCS: its SMS fallback, priced for this recipient
+    brand: str | None = None  # the operator's brand (domain/networks.py)
 
 
 def _at(r: Recipient, name: str) -> str:
@@ -165,6 +166,7 @@ def prepare(
             Prepared(
                 phone=phone.number,
                 country=phone.country,
+                brand=phone.brand,
                 sender=sender,
                 text=text,
                 encoding=info.encoding if info is not None else RCS_ENCODING,

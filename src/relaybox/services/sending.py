@@ -368,6 +368,7 @@ def message_row(
         "reference_id": p.reference,
         "phone": p.phone,
         "country": p.country,
+        "brand": p.brand,
         "sender": p.sender,
         "text": p.text,
         "encoding": str(p.encoding),

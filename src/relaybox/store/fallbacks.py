@@ -32,6 +32,7 @@ def fallback_row(parent: Message, now: datetime) -> dict:
         "reference_id": None,  # references are unique per account: the RCS message keeps it
         "phone": parent.phone,
         "country": parent.country,
+        "brand": parent.brand,
         "sender": sms["sender"],
         "text": sms["text"],
         "encoding": sms["encoding"],

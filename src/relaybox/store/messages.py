@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relaybox.domain.models import Message
 from relaybox.store.bulk import DriverRows, insert_rows, to_driver
+from relaybox.store.rollups import Deltas
 from relaybox.store.rows import Mapped, message_from_row
 from relaybox.store.tables import message_hours, messages
 
@@ -27,13 +28,18 @@ async def insert_messages(conn: AsyncConnection, rows: list[dict], converted: Dr
     """Insert rows (all with the same keys) in the caller's transaction; their ids in order.
 
     `converted`: the same rows from `bulk.driver_rows`, made ahead of the transaction.
-    Every insert of messages goes through here so that `message_hours` stays exact.
+    Every insert of messages goes through here so that `message_hours` and the traffic
+    roll-ups (store/rollups.py) stay exact.
     """
     if not rows:
         return []
     ids = await _allocate_ids(conn, len(rows))
     await insert_rows(conn, messages, rows, ids=ids, converted=converted)
     await record_hours(conn, [(row["account_id"], row["created_at"], i) for row, i in zip(rows, ids)])
+    deltas = Deltas()
+    for row in rows:
+        deltas.inserted(row)
+    await deltas.write(conn)
     return ids
 
 

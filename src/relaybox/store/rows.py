@@ -53,6 +53,7 @@ def message_from_row(row) -> Message:
         alternative_sms=m["alternative_sms"],
         alternative_id=m["alternative_id"],
         parent_id=m["parent_id"],
+        brand=m["brand"],
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -209,6 +210,9 @@ messages = Table(
     Column("alternative_sms", JSONDocument),
     Column("alternative_id", BigInteger),  # RCS: the SMS fallback once it was created
     Column("parent_id", BigInteger),  # SMS fallback: the RCS message it stands in for
+    # The operator's brand by libphonenumber's carrier data, set at acceptance (domain/networks.py);
+    # NULL: unknown (and for messages accepted before migration 0010). MCC/MNC derive from it.
+    Column("brand", String(64)),
     Index("ix_messages_account_id_created_at", "account_id", "created_at"),
     Index("ix_messages_account_id_id", "account_id", "id"),
     Index("ix_messages_account_id_phone", "account_id", "phone"),
@@ -238,6 +242,95 @@ message_hours = Table(
     Column("min_id", BigInteger, nullable=False),
     Column("max_id", BigInteger, nullable=False),
     Column("n", BigInteger, nullable=False),
+)
+
+#: Breakdowns (services/breakdowns.py) read these roll-ups, never the messages: each is kept
+#: exact by the transaction that inserts messages (store/messages.py) or changes their status
+#: (store/transitions.py), with deltas summed per key and one upsert per table per batch.
+#:
+#: In all three, campaign_id is the campaign, 0 for messages of none, and -1 for the whole account
+#: (every message counted there too: store/rollups.py ACCOUNT), so that an account's figures read
+#: one row per hour and key however many campaigns ran.
+#:
+#: Messages now in each status, per account, campaign, hour of creation, country and
+#: operator brand ('' unknown); `cost`: what those messages are charged (units; 0 for test
+#: traffic and refunded messages).
+traffic_rollups = Table(
+    "traffic_rollups",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("campaign_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("hour", UTCDateTime, primary_key=True),
+    Column("country", String(2), primary_key=True),
+    Column("brand", String(64), primary_key=True),
+    Column("status", String(20), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("cost", BigInteger, nullable=False),
+    Index("ix_traffic_rollups_account_id_hour", "account_id", "hour"),
+)
+
+#: Events per minute of when they happened: messages that reached an operator (`sent`, by
+#: sent_at), were delivered (by delivered_at), or ended in another final status (`failed`).
+#: Per campaign (no rows for messages of none), and for the whole account under campaign_id -1 per
+#: minute and -2 per hour (`minute` is then the hour's start).
+traffic_minutes = Table(
+    "traffic_minutes",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("campaign_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("minute", UTCDateTime, primary_key=True),
+    Column("sent", BigInteger, nullable=False),
+    Column("delivered", BigInteger, nullable=False),
+    Column("failed", BigInteger, nullable=False),
+    Index("ix_traffic_minutes_account_id_minute", "account_id", "minute"),
+)
+
+#: Delivered messages by delivery time (delivered_at − sent_at) bucket (domain/delivery_times.py),
+#: per account, campaign and hour of creation: percentiles without reading the messages.
+delivery_times = Table(
+    "delivery_times",
+    metadata,
+    Column("account_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("campaign_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("hour", UTCDateTime, primary_key=True),
+    Column("bucket", Integer, primary_key=True, autoincrement=False),
+    Column("n", BigInteger, nullable=False),
+    Index("ix_delivery_times_account_id_hour", "account_id", "hour"),
+)
+
+#: Statistics export jobs (One API `/api/stat/jobs`): created by the API, run by an engine
+#: process (engine/stat_jobs.py), their result kept in `stat_job_chunks`.
+stat_jobs = Table(
+    "stat_jobs",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("key", String(32), nullable=False, unique=True),  # the public id, random hex
+    Column("account_id", BigInteger, ForeignKey("accounts.id"), nullable=False),
+    Column("request", Text, nullable=False),  # the filters as given (JSON), shown in the list
+    Column("status", String(12), nullable=False),  # pending | processing | done | failed
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("claimed_by", String(64)),  # the engine's claim tag while processing
+    Column("heartbeat_at", UTCDateTime),  # renewed while processing; a stale one is taken over
+    Column("rows", BigInteger, nullable=False, server_default="0"),
+    Column("error", Text),
+    Index("ix_stat_jobs_account_id_id", "account_id", "id"),
+    Index("ix_stat_jobs_open", "created_at", sqlite_where=text("status IN ('pending', 'processing')"),
+          postgresql_where=text("status IN ('pending', 'processing')")),
+)
+
+#: A job's result: its rows as CSV (no header), gzip-compressed, in runs of up to
+#: `STAT_CHUNK_ROWS` rows; `first_row` is the 0-based index of the run's first row.
+stat_job_chunks = Table(
+    "stat_job_chunks",
+    metadata,
+    Column("job_id", BigInteger, ForeignKey("stat_jobs.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("first_row", BigInteger, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
 )
 
 webhook_outbox = Table(

@@ -28,6 +28,7 @@ from relaybox.store.db import driver
 from relaybox.store.fallbacks import send_fallbacks
 from relaybox.store.messages import chunks
 from relaybox.store.outbox import enqueue
+from relaybox.store.rollups import Deltas
 from relaybox.store.rows import ALT_COUNTER_COLUMNS, COUNTER_COLUMNS, Mapped, message_from_row
 from relaybox.store.tables import campaigns, messages
 
@@ -136,6 +137,7 @@ async def apply_changes(
     refunds: Counter = Counter()
     callbacks: list[tuple[int, int, str, dict]] = []
     undelivered_rcs: list[Message] = []
+    rollup = Deltas()
 
     for change in changes:
         msg = current.get(change.message_id)
@@ -148,6 +150,7 @@ async def apply_changes(
             continue
         if msg.id not in before:
             before[msg.id] = tuple(getattr(msg, col) for col in _MUTABLE)
+        sent_before = msg.sent_at
         msg.status = new.value
         if new is MessageStatus.SENT or (new in _REPORTED and msg.sent_at is None and old is MessageStatus.SENDING):
             msg.sent_at = msg.sent_at or change.at
@@ -170,8 +173,10 @@ async def apply_changes(
         }
         if msg.campaign_id is not None:
             count_move(deltas, msg.campaign_id, msg.parent_id, old, new)
-        if refundable(old, new, channel) and not msg.is_test and msg.price:
+        refunded = refundable(old, new, channel)
+        if refunded and not msg.is_test and msg.price:
             refunds[msg.account_id] += msg.price
+        rollup.moved(msg, old, new, refunded=refunded, sent_before=sent_before, at=change.at)
         if channel is Channel.RCS and msg.alternative_sms and msg.alternative_id is None and fallback_due(new):
             undelivered_rcs.append(msg)
         if msg.callback_url:
@@ -191,6 +196,7 @@ async def apply_changes(
             if MessageStatus(fallback.status) not in FINAL:
                 deltas[fallback.campaign_id]["n_pending"] += 1
     await add_to_counters(conn, deltas)
+    await rollup.write(conn)  # after the campaigns: the lock order every writer follows
 
     await enqueue(conn, callbacks, now)
 

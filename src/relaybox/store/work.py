@@ -16,6 +16,7 @@ from relaybox.store.bulk import select_rows, to_driver
 from relaybox.store.rows import Mapped, message_from_row
 from relaybox.store.tables import DUE_SQL, PENDING_SQL, messages
 from relaybox.store.db import driver
+from relaybox.store.rollups import Deltas
 from relaybox.store.transitions import StatusChange, add_to_counters, apply_changes, count_move
 
 
@@ -61,14 +62,18 @@ async def release_claims(conn: AsyncConnection, claimed: Sequence[Message], clai
             .where(messages.c.id.in_(part), messages.c.status == MessageStatus.SENDING.value,
                    messages.c.connector == claimer)
             .values(status=MessageStatus.ACCEPTED.value, connector=None, due_at=due_at)
-            .returning(messages.c.campaign_id, messages.c.parent_id)
+            .returning(*messages.c)
         )
-        moved.extend(rows.all())
+        moved.extend(message_from_row(r) for r in rows)
     deltas: dict[int, Counter] = defaultdict(Counter)
-    for row in moved:
-        if row.campaign_id is not None:
-            count_move(deltas, row.campaign_id, row.parent_id, MessageStatus.SENDING, MessageStatus.ACCEPTED)
+    rollup = Deltas()
+    for msg in moved:
+        if msg.campaign_id is not None:
+            count_move(deltas, msg.campaign_id, msg.parent_id, MessageStatus.SENDING, MessageStatus.ACCEPTED)
+        rollup.moved(msg, MessageStatus.SENDING, MessageStatus.ACCEPTED, refunded=False,
+                     sent_before=msg.sent_at, at=due_at)
     await add_to_counters(conn, deltas)
+    await rollup.write(conn)
     return len(moved)
 
 
