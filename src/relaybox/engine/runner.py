@@ -274,22 +274,34 @@ class Engine:
 
     async def _submit_to(self, connector: Connector, group: list[Message]) -> None:
         results = await connector.submit([submission(m) for m in group])
-        await self._record_results(results, connector.name)
+        await self._record_results(results, connector)
 
-    async def _record_results(self, results: list[SubmitResult], connector_name: str | None = None) -> None:
+    async def _record_results(self, results: list[SubmitResult], connector: Connector | None = None) -> None:
+        connector = connector or self.connector
         now = self.platform.clock()
-        changes = [
-            StatusChange(
-                r.message_id,
-                MessageStatus.SENT if r.accepted else MessageStatus.FAILED,
-                now,
-                connector=connector_name or self.connector.name,
-                operator_id=r.operator_id,
-            )
-            for r in results
-        ]
-        await self.platform.db.transact(lambda conn: apply_changes(conn, changes, now))
-        overtaken = self._overtaken.get(connector_name or self.connector.name)
+        # A network kept in this database records what it was handed in the same transaction
+        # (connectors/base.py: TransactionalNetwork): no write transaction of its own.
+        network = getattr(connector, "record_submitted", None)
+
+        async def record(conn) -> tuple[list[SubmitResult], Callable[[], None] | None]:
+            recorded, committed = await network(conn, results) if network is not None else (results, None)
+            changes = [
+                StatusChange(
+                    r.message_id,
+                    MessageStatus.SENT if r.accepted else MessageStatus.FAILED,
+                    now,
+                    connector=connector.name,
+                    operator_id=r.operator_id,
+                )
+                for r in recorded
+            ]
+            await apply_changes(conn, changes, now)
+            return recorded, committed
+
+        results, committed = await self.platform.db.transact(record)
+        if committed is not None:
+            committed()
+        overtaken = self._overtaken.get(connector.name)
         if overtaken is not None:
             overtaken.results_recorded(r.operator_id for r in results if r.accepted)
 
@@ -353,6 +365,7 @@ class Engine:
         only match a message that is still `sent`.
         """
         connector = connector or self.connector
+        forget = getattr(connector, "forget_reports", None)
         now = self.platform.clock()
         unmatched: list[Report] = []
         for start in range(0, len(receipts), self.batch_size):
@@ -380,6 +393,8 @@ class Engine:
                 ]
                 if clicks:
                     await record_clicks(conn, clicks, now)
+                if forget is not None:  # a network kept in this database forgets them in this transaction
+                    await forget(conn, [r for r in batch if id(r) in owners])
                 return owners
 
             owners = await self.platform.db.transact(apply)
