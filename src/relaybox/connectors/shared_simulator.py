@@ -63,7 +63,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Index,
     Integer,
     MetaData,
     String,
@@ -121,8 +120,9 @@ simulator_reports = Table(
     Column("click_postback", String(2000)),
     Column("at", UTCDateTime, nullable=False),  # when it happened on the network
     Column("offer_at", UTCDateTime, nullable=False),  # when it is next handed to a taker
-    Column("taker", BigInteger),  # the session token of the connector that took it last (store/workers.py)
-    Index("ix_simulator_reports_offer_at", "offer_at"),
+    Column("taker", BigInteger),  # the session token of the connector that holds it (store/workers.py)
+    # No index besides the key: the rows are found by key (forget_reports) or by a look at all of
+    # them once a second (adopt), and every index is one more write per report under SQLite's lock.
 )
 
 
@@ -313,11 +313,12 @@ class SharedSimulatorConnector(SimulatorConnector):
         self._hold([row._asdict() for row in rows], now)
         return len(rows)
 def _create_or_extend(sync_conn) -> None:
-    """Create the network's tables; add `taker` to a `simulator_reports` made before it existed."""
+    """Create the network's tables; bring a `simulator_reports` made by an earlier version up to date."""
     network.create_all(sync_conn)
     columns = {c["name"] for c in inspect(sync_conn).get_columns("simulator_reports")}
     if "taker" not in columns:
         sync_conn.execute(text("ALTER TABLE simulator_reports ADD COLUMN taker BIGINT"))
+    sync_conn.execute(text("DROP INDEX IF EXISTS ix_simulator_reports_offer_at"))  # made by earlier versions
 
 
 def _report_row(key: int, operator_id: str, at, token: int | None, *, status: str | None = None,
