@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Callable
 from typing import Protocol
 
 from relaybox.domain.status import MessageStatus
@@ -99,4 +100,27 @@ class Connector(Protocol):
 
     async def receipts(self) -> list[Report]:
         """Wait for delivery receipts (and clicks) and return those available (at least one)."""
+        ...
+
+
+class TransactionalNetwork(Protocol):
+    """Optional hooks of a connector whose network keeps its state in relaybox's own database.
+
+    The database-backed simulator (connectors/shared_simulator.py) records what
+    it was handed and the reports it owes in the same transactions in which the
+    engine records the submit results and the reports, instead of in
+    transactions of its own: on SQLite each of those would queue for the one
+    write lock that the API's sends need too.  Since both records commit
+    together, a crash can never leave a message `sent` without the report it
+    waits for being stored, nor a report stored after it was recorded.
+    """
+
+    async def record_submitted(self, conn, results: list[SubmitResult]) -> tuple[list[SubmitResult], Callable[[], None]]:
+        """In the engine's transaction that records `results` (from `submit`): the network's own
+        record of them.  Returns the results to record (a resubmitted id gets the answer it got
+        the first time) and what to do once that transaction has committed."""
+        ...
+
+    async def forget_reports(self, conn, reports: list[Report]) -> None:
+        """In the engine's transaction that records `reports`: the network forgets them."""
         ...

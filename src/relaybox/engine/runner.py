@@ -298,26 +298,38 @@ class Engine:
 
     async def _submit_to(self, connector: Connector, group: list[Message]) -> None:
         results = await connector.submit([submission(m) for m in group])
-        await self._record_results(results, connector.name)
+        await self._record_results(results, connector)
 
-    async def _record_results(self, results: list[SubmitResult], connector_name: str | None = None) -> None:
+    async def _record_results(self, results: list[SubmitResult], connector: Connector | None = None) -> None:
+        connector = connector or self.connector
         now = self.platform.clock()
-        changes = [
-            StatusChange(
-                r.message_id,
-                MessageStatus.SENT if r.accepted else MessageStatus.FAILED,
-                now,
-                connector=connector_name or self.connector.name,
-                operator_id=r.operator_id,
-            )
-            for r in results
-        ]
-        applied = await self.platform.db.transact(lambda conn: apply_changes(conn, changes, now))
+        # A network kept in this database records what it was handed in the same transaction
+        # (connectors/base.py: TransactionalNetwork): no write transaction of its own.
+        network = getattr(connector, "record_submitted", None)
+
+        async def record(conn) -> tuple[list[SubmitResult], Callable[[], None] | None, list]:
+            recorded, committed = await network(conn, results) if network is not None else (results, None)
+            changes = [
+                StatusChange(
+                    r.message_id,
+                    MessageStatus.SENT if r.accepted else MessageStatus.FAILED,
+                    now,
+                    connector=connector.name,
+                    operator_id=r.operator_id,
+                )
+                for r in recorded
+            ]
+            applied = await apply_changes(conn, changes, now)
+            return recorded, committed, applied
+
+        results, committed, applied = await self.platform.db.transact(record)
+        if committed is not None:
+            committed()
         self._count(applied)
         if self.metrics is not None:
             accepted = sum(1 for r in results if r.accepted)
-            self.metrics.submit_results(connector_name or self.connector.name, accepted, len(results) - accepted)
-        overtaken = self._overtaken.get(connector_name or self.connector.name)
+            self.metrics.submit_results(connector.name, accepted, len(results) - accepted)
+        overtaken = self._overtaken.get(connector.name)
         if overtaken is not None:
             overtaken.results_recorded(r.operator_id for r in results if r.accepted)
 
@@ -387,6 +399,7 @@ class Engine:
         only match a message that is still `sent`.
         """
         connector = connector or self.connector
+        forget = getattr(connector, "forget_reports", None)
         now = self.platform.clock()
         unmatched: list[Report] = []
         moved: list = []  # this batch's applied changes, of its last (committed) try
@@ -415,6 +428,8 @@ class Engine:
                 ]
                 if clicks:
                     await record_clicks(conn, clicks, now)
+                if forget is not None:  # a network kept in this database forgets them in this transaction
+                    await forget(conn, [r for r in batch if id(r) in owners])
                 return owners
 
             owners = await self.platform.db.transact(apply)

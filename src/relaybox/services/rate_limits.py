@@ -167,10 +167,14 @@ class RateLimiter:
         reports = [store.Report(key[0], key[1], b.limit.rate, b.limit.burst, b.unsynced) for key, b in active]
         for _, bucket in active:
             bucket.unsynced = 0
+        async def share(conn):
+            levels = await store.exchange(conn, [r for r in reports if r.rate > 0])
+            return levels, await store.account_limits(conn, sorted({key[0] for key, _ in active}))
+
         try:
-            async with self.db.write() as conn:
-                levels = await store.exchange(conn, [r for r in reports if r.rate > 0])
-                limits = await store.account_limits(conn, sorted({key[0] for key, _ in active}))
+            # inline on SQLite: BEGIN to COMMIT in one go on this thread, holding the write lock for its
+            # own CPU time only, not across turns of a busy event loop (the group commit waits for it)
+            levels, limits = await self.db.transact(share, inline=True)
         except BaseException:
             for report, (_, bucket) in zip(reports, active):
                 bucket.unsynced += report.spent  # reported next time

@@ -67,6 +67,18 @@ async def due(
     return [OutboxItem(r.id, r.url, r.payload, r.attempts, r.account_id) for r in await conn.execute(query)]
 
 
+async def any_due(conn: AsyncConnection, now: datetime, exclude_accounts: list[int] | tuple[int, ...] = ()) -> bool:
+    """Whether `due` would find anything (a read: no lock taken)."""
+    query = (
+        select(webhook_outbox.c.id)
+        .where(webhook_outbox.c.status == "pending", webhook_outbox.c.next_attempt_at <= now)
+        .limit(1)
+    )
+    if exclude_accounts:
+        query = query.where(webhook_outbox.c.account_id.not_in(sorted(exclude_accounts)))
+    return (await conn.execute(query)).first() is not None
+
+
 async def lease(conn: AsyncConnection, ids: list[int], until: datetime) -> None:
     """Push the items' next attempt out while they are being sent, so no other sender takes them."""
     if ids:
