@@ -277,17 +277,9 @@ class SharedSimulatorConnector(SimulatorConnector):
             self._schedule(due, row["operator_id"], status, click)
         self._wake.set()
 
-    async def acknowledge(self, reports: list[Report]) -> None:
-        """The engine stored these subscribers' answers (services/inbound.py, a transaction of its
-        own): their rows go.  Answers are rare (only numbers that reply do), so this write is too;
-        a crash before it redelivers the answer, which the inbound store drops as a duplicate by
-        its network id (docs/inbound.md)."""
-        answers = [report for report in reports if isinstance(report, Inbound)]
-        if answers:
-            await self.db.transact(lambda conn: self.forget_reports(conn, answers))
-
     async def forget_reports(self, conn, reports: list[Report]) -> None:
-        """In the engine's transaction that records `reports`: their rows go."""
+        """In the engine's transaction that records `reports` (or stores the subscribers' answers
+        among them, services/inbound.py): their rows go."""
         ids = sorted({k for report in reports if (k := _key_of(report)) is not None})
         for start in range(0, len(ids), _CHUNK):
             await conn.execute(delete(simulator_reports).where(simulator_reports.c.id.in_(ids[start : start + _CHUNK])))

@@ -442,11 +442,13 @@ class Engine:
         """Store mobile-originated messages (services/inbound.py), then let the connector acknowledge
         them (SMPP: their deliver_sm_resp): acknowledged only once stored, so never lost."""
         connector = connector or self.connector
+        forget = getattr(connector, "forget_reports", None)  # a network kept in this database
         for start in range(0, len(reports), self.batch_size):
             batch = reports[start : start + self.batch_size]
+            also = (lambda conn, batch=batch: forget(conn, batch)) if forget is not None else None
             while True:
                 try:
-                    await inbound_service.receive(self.platform, connector.name, batch)
+                    await inbound_service.receive(self.platform, connector.name, batch, in_transaction=also)
                     break
                 except Exception:
                     # Not acknowledged, so not lost: keep them and try again (a lost database

@@ -22,8 +22,10 @@ is never lost in a crash, and step 2 makes the SMSC's redelivery harmless.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from relaybox.connectors.base import Inbound
 from relaybox.domain.inbound import (
@@ -59,9 +61,15 @@ def _combined_encoding(encodings: Iterable[str]) -> str:
     return seen[0] if len(seen) == 1 else ("ucs2" if "ucs2" in seen else seen[0])
 
 
-async def receive(platform: Platform, connector: str, reports: list[Inbound]) -> list[InboundMessage]:
+async def receive(
+    platform: Platform, connector: str, reports: list[Inbound],
+    *, in_transaction: Callable[[AsyncConnection], Awaitable[None]] | None = None,
+) -> list[InboundMessage]:
     """Store a batch of MO reports (parts or whole messages) of one connector; the messages newly
-    stored (redeliveries and incomplete sets give none).  Raises only on database failure."""
+    stored (redeliveries and incomplete sets give none).  Raises only on database failure.
+
+    `in_transaction`: more work for the same transaction (a network kept in the database forgets
+    the answers it handed over, connectors/shared_simulator.py), so both commit or neither."""
     keywords = parse_keywords(platform.settings.inbound_stop_keywords)
     window = timedelta(seconds=platform.settings.inbound_dedupe_seconds)
     now = platform.clock()
@@ -91,6 +99,8 @@ async def receive(platform: Platform, connector: str, reports: list[Inbound]) ->
             seen.add(digest)
             stored.append(await _store(conn, connector, sender, recipient, text, encoding, parts, digest,
                                        keywords, report.at, now))
+        if in_transaction is not None:
+            await in_transaction(conn)
         return stored
 
     return await platform.db.transact(intake)
