@@ -41,6 +41,10 @@ class LegacyCode:
     PHONE_REPEATED = 31
     SENDER_NOT_ALLOWED = 32
     DIRECTION_NOT_ALLOWED = 33
+    #: A recipient on the account's stop list.  The legacy catalogue has no code of its own for
+    #: it; 33 ("direction not allowed": the platform will not deliver to this destination) is
+    #: the closest, and like 33 it is answered per message (docs/sending-to-lists.md).
+    STOP_LISTED = 33
 
 
 class RelayboxError(Exception):

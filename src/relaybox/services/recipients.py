@@ -32,6 +32,9 @@ class Recipient:
     phone_field: str = "number"  # name of the phone field under `path`
     #: Full paths for fields that do not live under `path` (e.g. {"text": "sms.text"}).
     field_paths: Mapping[str, str] = field(default_factory=dict)
+    #: RCS: this recipient's own content and fallback (personalised sends), else the request's.
+    rcs_options: dict | None = None
+    fallback: SmsFallback | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class Prepared:
     tariff_code: int
     price: int  # units, in the account currency
     alternative_sms: dict | None = None  # RCS: its SMS fallback, priced for this recipient
+    rcs_options: dict | None = None  # RCS: its own content, when it is not the request's
 
 
 def _at(r: Recipient, name: str) -> str:
@@ -137,6 +141,7 @@ def prepare(
                 errors.append(FieldError(_at(r, "tariff_code"), "The tariff is invalid.", LegacyCode.INVALID_TARIFF))
 
         rate = sms_rate = None
+        own_fallback = r.fallback if r.fallback is not None else fallback
         if phone is not None and not errors:
             rate = prices.rate(tariff, phone.country, channel, currency)
             if rate is None:
@@ -147,7 +152,7 @@ def prepare(
                         LegacyCode.DIRECTION_NOT_ALLOWED,
                     )
                 )
-            elif fallback is not None:
+            elif own_fallback is not None:
                 sms_rate = prices.rate(tariff, phone.country, "sms", currency)
                 if sms_rate is None:
                     errors.append(
@@ -172,7 +177,8 @@ def prepare(
                 reference=reference,
                 tariff_code=tariff,
                 price=parts * rate,
-                alternative_sms=fallback.priced(tariff, sms_rate) if fallback is not None else None,
+                alternative_sms=own_fallback.priced(tariff, sms_rate) if own_fallback is not None else None,
+                rcs_options=r.rcs_options,
             )
         )
     return results

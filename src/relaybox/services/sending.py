@@ -22,11 +22,12 @@ from relaybox.errors import DuplicateRequest, FieldError, InsufficientFunds, Leg
 from relaybox.services.platform import Platform
 from relaybox.services.rate_limits import MessagesTaken
 from relaybox.services.recipients import Prepared, Recipient, prepare
-from relaybox.services.single_sends import PendingSend, SingleSendQueue
+from relaybox.services.single_sends import PendingSend, SingleSendQueue, stop_listed_error
 from relaybox.store import accounts as accounts_store
 from relaybox.store import campaigns as campaigns_store
 from relaybox.store import fingerprints
 from relaybox.store import messages as messages_store
+from relaybox.store import stoplist
 
 #: How far ahead a campaign may be scheduled (the campaign list accepts `to` up to now + 30 days).
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
@@ -49,6 +50,11 @@ class SendOptions:
     #: Errors the caller found in the request's own content (RCS options, fallback):
     #: reported together with the recipients' errors, so every error comes at once.
     content_errors: tuple[FieldError, ...] = ()
+    #: The stop list to check ("sms" | "rcs"; store/stoplist.py) in the writing transaction, or
+    #: None not to check it.  A stop-listed recipient is never written, sent nor charged.
+    stop_list: str | None = None
+    #: The error when every recipient is stop-listed (One API), instead of one per recipient.
+    everyone_stop_listed: FieldError | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,8 @@ class Outcome:
     account: Account
     #: Ids of a campaign's accepted messages, in the order of `results` (only when asked for).
     message_ids: list[int] = field(default_factory=list)
+    #: Recipients left out because they are on the stop list: one error each (path, message).
+    skipped: list[FieldError] = field(default_factory=list)
 
 
 #: How long an account's currency, tariff and webhook URL are reused before being read again.
@@ -275,6 +283,19 @@ async def send(
                 if not accepted_now:
                     return Outcome(None, [], results, account)
                 total = sum(p.price for p in accepted_now)
+        skipped: list[FieldError] = []
+        if options.stop_list:
+            # In the transaction that charges: a number stop-listed up to the commit is left out.
+            listed = await stoplist.stoplisted_phones(conn, account.id, options.stop_list, [p.phone for p in accepted_now])
+            if listed:
+                results, skipped = _mark_stop_listed(results, recipients, listed, options.stop_list)
+                accepted_now = [r for r in results if isinstance(r, Prepared)]
+                tokens.keep(len(accepted_now))
+                if not accepted_now:
+                    if partial:
+                        return Outcome(None, [], results, account)
+                    raise ValidationFailed([options.everyone_stop_listed] if options.everyone_stop_listed else skipped)
+                total = sum(p.price for p in accepted_now)
         if not caller.is_test and not await accounts_store.reserve(conn, account.id, total):
             raise InsufficientFunds()
 
@@ -297,7 +318,8 @@ async def send(
                     "start_at": due_at,
                     "created_at": now,
                     "total_messages": len(accepted_now),
-                    "total_phones": len(accepted_now),
+                    # the phones the request addressed: the stop-listed ones count, with no message
+                    "total_phones": len(accepted_now) + len(skipped),
                     "total_price": total,
                     "currency": account.currency,
                     "callback_url": callback_url,
@@ -313,9 +335,9 @@ async def send(
         ids = await messages_store.insert_messages(conn, rows)
         if campaign:
             saved_campaign = await campaigns_store.get_campaign(conn, account.id, campaign_id)
-            return Outcome(saved_campaign, [], results, account, ids if message_ids else [])
+            return Outcome(saved_campaign, [], results, account, ids if message_ids else [], skipped)
         saved = [messages_store.message_from_values(i, row) for i, row in zip(ids, rows)]
-        return Outcome(None, saved, results, account, ids if message_ids else [])
+        return Outcome(None, saved, results, account, ids if message_ids else [], skipped)
 
     # A reference stored by a concurrent request after this one checked is refused by the unique
     # index (PostgreSQL; SQLite's one writer cannot race): nothing of the attempt stays, and the
@@ -370,7 +392,7 @@ def message_row(
         "expires_at": due_at + timedelta(hours=validity),
         "callback_url": callback_url,
         # every row has every key: single sends of both channels share one multi-row insert
-        "rcs_options": options.rcs_options,
+        "rcs_options": p.rcs_options if p.rcs_options is not None else options.rcs_options,
         "alternative_sms": p.alternative_sms,
     }
 
@@ -398,6 +420,17 @@ async def check_single(
     return account, raise_all(results)[0], validity, start_at
 
 
+async def refuse_stop_listed(
+    platform: Platform, caller: Caller, recipient: Recipient, prepared: Prepared, options: SendOptions
+) -> None:
+    """A dry run's stop-list check: the refusal a real send of this message would get, or nothing."""
+    if not options.stop_list:
+        return
+    async with platform.db.read() as conn:
+        if await stoplist.stoplisted_phones(conn, caller.account_id, options.stop_list, [prepared.phone]):
+            raise ValidationFailed([stop_listed_error(phone_path(recipient), options.stop_list)])
+
+
 async def send_single(
     platform: Platform,
     queue: SingleSendQueue,
@@ -421,7 +454,29 @@ async def send_single(
     )
     path = recipient.field_paths.get("reference_id", f"{recipient.path}.reference_id" if recipient.path else "reference_id")
     async with MessagesTaken(platform, account.id, 1):  # given back if the group commit refuses it
-        return await queue.submit(PendingSend(caller=caller, row=row, digest=digest, reference_path=path))
+        return await queue.submit(PendingSend(caller=caller, row=row, digest=digest, reference_path=path,
+                                              stop_list=options.stop_list, phone_path=phone_path(recipient)))
+
+
+def phone_path(recipient: Recipient) -> str:
+    return recipient.field_paths.get(
+        recipient.phone_field, f"{recipient.path}.{recipient.phone_field}" if recipient.path else recipient.phone_field
+    )
+
+
+def _mark_stop_listed(
+    results: list[Prepared | list[FieldError]], recipients: list[Recipient], listed: set[int], channel: str
+) -> tuple[list[Prepared | list[FieldError]], list[FieldError]]:
+    marked: list[Prepared | list[FieldError]] = []
+    skipped: list[FieldError] = []
+    for result, recipient in zip(results, recipients):
+        if isinstance(result, Prepared) and result.phone in listed:
+            error = stop_listed_error(phone_path(recipient), channel)
+            skipped.append(error)
+            marked.append([error])
+        else:
+            marked.append(result)
+    return marked, skipped
 
 
 def _mark_taken(

@@ -24,12 +24,20 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from relaybox.domain.models import Caller, Message
-from relaybox.errors import DuplicateRequest, InsufficientFunds, LegacyCode, RelayboxError, ValidationFailed
+from relaybox.errors import (
+    DuplicateRequest,
+    FieldError,
+    InsufficientFunds,
+    LegacyCode,
+    RelayboxError,
+    ValidationFailed,
+)
 from relaybox.services.platform import Platform
 from relaybox.store import accounts as accounts_store
 from relaybox.store import bulk
 from relaybox.store import fingerprints
 from relaybox.store import messages as messages_store
+from relaybox.store import stoplist
 from relaybox.store import tables
 
 log = logging.getLogger("relaybox.single_sends")
@@ -43,6 +51,10 @@ class PendingSend:
     row: dict  # the message row to insert (account_id, price, reference_id, …)
     digest: str | None  # request fingerprint, None when duplicates are not checked
     reference_path: str = "reference_id"
+    #: The stop list to check for this message's phone ("sms" | "rcs"), or None; `phone_path`
+    #: names the phone in the refusal.
+    stop_list: str | None = None
+    phone_path: str = "phone"
     future: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -195,7 +207,22 @@ class SingleSendQueue:
                 )
             taken.add(key)
 
-        # 3. money, in arrival order: each request is covered or refused on its own
+        # 3. the stop list: one lookup per account and channel for the whole batch
+        wanted_phones: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for i, job in enumerate(batch):
+            if i not in refused and job.stop_list:
+                wanted_phones[(job.caller.account_id, job.stop_list)].append(job.row["phone"])
+        listed = {
+            (account_id, channel, phone)
+            for (account_id, channel), phones in wanted_phones.items()
+            for phone in await stoplist.stoplisted_phones(conn, account_id, channel, phones)
+        }
+        if listed:
+            for i, job in enumerate(batch):
+                if i not in refused and job.stop_list and (job.caller.account_id, job.stop_list, job.row["phone"]) in listed:
+                    refused[i] = ValidationFailed([stop_listed_error(job.phone_path, job.stop_list)])
+
+        # 4. money, in arrival order: each request is covered or refused on its own
         live = [job.caller.account_id for i, job in enumerate(batch) if i not in refused and not job.caller.is_test]
         available = await accounts_store.spendable(conn, sorted(set(live))) if live else {}
         charged: dict[int, int] = defaultdict(int)
@@ -219,12 +246,17 @@ class SingleSendQueue:
         ]
         await fingerprints.forget(conn, unfingerprint)
 
-        # 4. the accepted messages, in one insert
+        # 5. the accepted messages, in one insert
         accepted = [(i, job) for i, job in enumerate(batch) if i not in refused]
         ids = await messages_store.insert_messages(
             conn, [job.row for _, job in accepted], converted.pick([i for i, _ in accepted]) if converted else None
         )
         return accepted, ids, refused
+
+
+def stop_listed_error(path: str, channel: str) -> FieldError:
+    """How a stop-listed recipient is reported: its phone's path, legacy code 33 (docs/sending-to-lists.md)."""
+    return FieldError(path, f"The phone is on the {channel.upper()} stop list: not sent.", LegacyCode.STOP_LISTED)
 
 
 def _settle(job: PendingSend, answer) -> None:
