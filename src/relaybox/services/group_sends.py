@@ -119,7 +119,7 @@ async def send_sms(
     template = templates.get("text")
     render = (lambda c: text) if template is None else (lambda c: template.render(c.values))
     recipients = [
-        Recipient(path=contact_path(c), phone=c.phone, phone_field="phone", text=render(c), sender=sender,
+        Recipient(path=contact_path(c), phone=c.phone, phone_field="phone", stored=True, text=render(c), sender=sender,
                   transliterate=transliterate, field_paths=_SHARED_PATHS)
         for c in contacts
     ]
@@ -165,7 +165,7 @@ async def send_rcs(
         raise ValidationFailed([NO_CONTACTS])
     if not per_contact:
         recipients = [
-            Recipient(path=contact_path(c), phone=c.phone, phone_field="phone", text=base_text, sender=sender,
+            Recipient(path=contact_path(c), phone=c.phone, phone_field="phone", stored=True, text=base_text, sender=sender,
                       field_paths=_SHARED_PATHS)
             for c in contacts
         ]
@@ -182,7 +182,7 @@ async def send_rcs(
                                                                                        _fallback_text(fallback)))
             opts, summary = cache[key]
             errors += [dataclasses.replace(e, path=f"{contact_path(c)}.{e.path}") for e in opts.content_errors]
-            recipients.append(Recipient(path=contact_path(c), phone=c.phone, phone_field="phone", text=summary,
+            recipients.append(Recipient(path=contact_path(c), phone=c.phone, phone_field="phone", stored=True, text=summary,
                                         sender=sender, field_paths=_SHARED_PATHS, rcs_options=opts.rcs_options,
                                         fallback=opts.fallback))
         if errors:
@@ -246,7 +246,7 @@ async def price_sms(
     contacts = await load_contacts(platform, caller, group_ids, templates)
     template = templates.get("text")
     recipients = [
-        Recipient(path=contact_path(c), phone=c.phone, phone_field="phone",
+        Recipient(path=contact_path(c), phone=c.phone, phone_field="phone", stored=True,
                   text=text if template is None else template.render(c.values), sender=sender,
                   field_paths=_SHARED_PATHS)
         for c in contacts if c.phone not in skip_phones

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from relaybox.domain.phone import InvalidPhone, parse_phone
+from relaybox.domain.phone import InvalidPhone, parse_phone, stored_phone
 from relaybox.domain.pricing import PriceBook
 from relaybox.domain.rcs import RCS_ENCODING, SmsFallback, check_agent
 from relaybox.domain.rules import RuleViolation, check_reference, check_sender, prepare_text
@@ -35,6 +35,8 @@ class Recipient:
     #: RCS: this recipient's own content and fallback (personalised sends), else the request's.
     rcs_options: dict | None = None
     fallback: SmsFallback | None = None
+    #: The phone is a stored contact's, already in E.164 form: its region is read without a full parse.
+    stored: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,7 @@ def prepare(
         errors: list[FieldError] = []
         phone = None
         try:
-            phone = parse_phone(r.phone)
+            phone = stored_phone(r.phone) if r.stored else parse_phone(r.phone)
         except InvalidPhone as exc:
             errors.append(FieldError(_at(r, r.phone_field), f"The phone number {exc}.", LegacyCode.INVALID_PHONE))
         if phone is not None:

@@ -27,7 +27,8 @@ from relaybox.store import accounts as accounts_store
 from relaybox.store import campaigns as campaigns_store
 from relaybox.store import fingerprints
 from relaybox.store import messages as messages_store
-from relaybox.store import stoplist
+from relaybox.store import bulk, stoplist
+from relaybox.store.tables import messages as messages_table
 
 #: How far ahead a campaign may be scheduled (the campaign list accepts `to` up to now + 30 days).
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
@@ -260,6 +261,16 @@ async def send(
     callback_url = options.callback_url or account.webhook_url
 
     sent_results = results
+    # The rows (and, on SQLite, their driver values: store/bulk.py) are made before the write
+    # transaction, so that a large campaign holds SQLite's one write lock only to insert them;
+    # the transaction picks those of the messages it accepts and sets their campaign.
+    all_rows = [
+        message_row(account, caller, p, options, validity=validity, status=status, now=now, due_at=due_at,
+                    campaign_id=None, callback_url=callback_url)
+        for p in accepted
+    ]
+    all_converted = bulk.driver_rows(platform.db.sql_dialect, messages_table, all_rows)
+    position = {id(p): i for i, p in enumerate(accepted)}
 
     async def store(conn, tokens: MessagesTaken) -> Outcome:
         # one attempt, in one transaction: every name it rebinds is its own
@@ -327,12 +338,9 @@ async def send(
                     "n_pending": len(accepted_now),
                 },
             )
-        rows = [
-            message_row(account, caller, p, options, validity=validity, status=status, now=now, due_at=due_at,
-                        campaign_id=campaign_id, callback_url=callback_url)
-            for p in accepted_now
-        ]
-        ids = await messages_store.insert_messages(conn, rows)
+        picks = [position[id(p)] for p in accepted_now]
+        rows = [{**all_rows[i], "campaign_id": campaign_id} for i in picks]
+        ids = await messages_store.insert_messages(conn, rows, _pick_converted(all_converted, picks, campaign_id))
         if campaign:
             saved_campaign = await campaigns_store.get_campaign(conn, account.id, campaign_id)
             return Outcome(saved_campaign, [], results, account, ids if message_ids else [], skipped)
@@ -354,6 +362,17 @@ async def send(
                     raise
         raise ValidationFailed.one("reference_id", "The reference is already used by another message.",
                                    LegacyCode.REFERENCE_EXISTS)
+
+
+def _pick_converted(converted: bulk.DriverRows | None, picks: list[int], campaign_id: int | None) -> bulk.DriverRows | None:
+    """The driver rows of `picks`, with their campaign set (None on backends without driver rows)."""
+    if converted is None:
+        return None
+    k = converted.keys.index("campaign_id")
+    return bulk.DriverRows(
+        converted.table, converted.keys,
+        [(*row[:k], campaign_id, *row[k + 1:]) for row in (converted.params[i] for i in picks)],
+    )
 
 
 def message_row(
