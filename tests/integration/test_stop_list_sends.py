@@ -245,3 +245,22 @@ async def test_legacy_task_answers_33_per_stop_listed_recipient(client, headers,
     assert r.json() == {"error": 33, "errorDescription": "Direction not allowed",
                         "result": [{"error": 33, "errorDescription": "Direction not allowed", "reference": "c"}]}
     assert len(await phones_of(app_platform, account[0])) == 2
+
+
+# -- prices: what the send would charge -------------------------------------------------------
+
+
+async def test_prices_leave_stop_listed_phones_out(client, headers, account, app_platform):
+    await stop_list(app_platform, account[0], [LISTED])
+    r = await client.post("/api/campaigns/price", json={"sender": "relaybox", "text": "Hi",
+                                                        "messages": [{"phone": LISTED}, {"phone": FREE}]}, headers=headers)
+    assert r.json() == {"price": 0.035, "currency": "EUR"}
+    r = await client.put("/rest/sms/price", json={"destination": "phones", "originator": "relaybox", "body": "Hi",
+                                                  "phones": [{"msisdn": str(LISTED)}, {"msisdn": str(FREE)}]},
+                         headers=headers)
+    assert r.json()["totalprice"] == 0.035
+    assert [x["error"] for x in r.json()["result"]] == [33, 0]
+    r = await client.put("/rest/sms/price", json={"destination": "phone", "originator": "relaybox", "body": "Hi",
+                                                  "msisdn": str(LISTED)}, headers=headers)
+    assert r.json() == {"error": 33, "errorDescription": "Direction not allowed"}
+    assert await phones_of(app_platform, account[0]) == []

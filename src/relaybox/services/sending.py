@@ -197,22 +197,39 @@ async def quote(
     the request, not against the store: nothing is reserved by a quote.
     """
     check_common(options, platform.clock(), platform.settings.webhook_allow_networks)
-    return await price_recipients(
+    account, results = await price_recipients(
         platform, caller, recipients, default_tariff=default_tariff, channel=options.channel,
         reference_required=options.reference_required,
     )
+    return account, await _stop_listed_left_out(platform, caller, recipients, results, options.stop_list)
+
+
+async def _stop_listed_left_out(
+    platform: Platform, caller: Caller, recipients: list[Recipient], results: list[Prepared | list[FieldError]],
+    channel: str | None,
+) -> list[Prepared | list[FieldError]]:
+    """`results` with the stop-listed recipients refused as a send would (a read: a price or a quote)."""
+    phones = [r.phone for r in results if isinstance(r, Prepared)]
+    if not channel or not phones:
+        return results
+    async with platform.db.read() as conn:
+        listed = await stoplist.stoplisted_phones(conn, caller.account_id, channel, phones)
+    return _mark_stop_listed(results, recipients, listed, channel)[0] if listed else results
 
 
 async def estimate(
     platform: Platform, caller: Caller, recipients: list[Recipient], *, sender: object, text: object,
     default_tariff: object = None,
 ) -> tuple[int, str]:
-    """Price messages without storing or sending anything: (total units, currency)."""
+    """Price messages without storing or sending anything: (total units, currency).  Phones on the
+    SMS stop list are left out (priced 0), as `sms/send` leaves them out by default."""
     account, results = await price_recipients(platform, caller, recipients, default_tariff=default_tariff)
     if not recipients:
         check_content(sender, text)  # no phones to price, but the sender and text must still be valid
     prepared = raise_all(results)
-    return sum(p.price for p in prepared), account.currency
+    if prepared:
+        results = await _stop_listed_left_out(platform, caller, recipients, results, "sms")
+    return sum(p.price for p in results if isinstance(p, Prepared)), account.currency
 
 
 async def send(
