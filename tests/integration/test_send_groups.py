@@ -159,6 +159,9 @@ async def test_bad_input(client, headers, account, app_platform, book):
     r = await client.post("/api/campaigns/rcs/send-groups", json=rcs | {"groups": [theirs]}, headers=headers)
     assert r.status_code == 422 and list(r.json()["errors"]) == ["groups.0", "options.cards.0.title",
                                                                  "alternative_channel.sms.text"]
+    r = await client.post("/api/campaigns/rcs/send-groups", json=rcs | {"sender": " "}, headers=headers)
+    assert r.status_code == 422 and r.json()["errors"] == {
+        "sender": ["The sender (RCS agent) must be 1-40 printable characters."]}
     # the price refuses the same way
     r = await client.post("/api/campaigns/price", json={"groups": [theirs], "sender": "relaybox", "text": "Hi"},
                           headers=headers)

@@ -22,6 +22,8 @@ import dataclasses
 from collections.abc import Callable
 
 from relaybox.domain.models import Caller
+from relaybox.domain.rcs import check_agent
+from relaybox.domain.rules import RuleViolation
 from relaybox.domain.templates import Template, TemplateError, parse_template
 from relaybox.errors import FieldError, LegacyCode, ValidationFailed
 from relaybox.services import sending
@@ -152,6 +154,10 @@ async def send_rcs(
     contact's content and fallback (services/rcs.py) and returns its send options and summary
     text; contacts with the same personalised content share one check.
     """
+    try:
+        check_agent(sender)  # once, not once per contact
+    except RuleViolation as exc:
+        raise ValidationFailed.one("sender", str(exc), LegacyCode.INVALID_ORIGINATOR) from None
     texts = _rcs_texts(content, fallback)
     templates = parse_texts(texts)
     contacts = await load_contacts(platform, caller, group_ids, templates)
