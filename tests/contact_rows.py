@@ -62,11 +62,13 @@ async def add_members(platform: Platform, account_id: int, group_id: int, contac
         ]
         for start in range(0, len(members), 5000):
             await conn.execute(insert(contact_group_members), members[start:start + 5000])
-        named = sorted({fields[k] for c in contacts_ for k in c if k != "phone"})
-        if named and existing:  # values given again replace the old ones
-            await conn.execute(delete(contact_field_values).where(
-                contact_field_values.c.contact_id.in_(sorted(existing.values())),
-                contact_field_values.c.field_id.in_(named)))
+        for c in contacts_:  # a value given again for a contact already in the book replaces the old one
+            if c["phone"] in existing:
+                for k in c:
+                    if k != "phone":
+                        await conn.execute(delete(contact_field_values).where(
+                            contact_field_values.c.contact_id == existing[c["phone"]],
+                            contact_field_values.c.field_id == fields[k]))
         for start in range(0, len(values), 5000):
             await conn.execute(insert(contact_field_values), values[start:start + 5000])
 
