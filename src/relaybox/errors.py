@@ -43,6 +43,10 @@ class LegacyCode:
     DIRECTION_NOT_ALLOWED = 33
     TWO_WAY_NOT_ACTIVATED = 35  # `2way` asked by an account without a two-way number
     TWO_WAY_WRONG_SENDER = 36  # `2way` asked with an originator that is not one of its two-way numbers
+    #: A recipient on the account's stop list.  The legacy catalogue has no code of its own for
+    #: it; 33 ("direction not allowed": the platform will not deliver to this destination) is
+    #: the closest, and like 33 it is answered per message (docs/sending-to-lists.md).
+    STOP_LISTED = 33
 
 
 class RelayboxError(Exception):

@@ -118,6 +118,34 @@ def _normalise(digits: str) -> Phone:
     return Phone(number=int(e164), country=region, brand=brand_for(number))
 
 
+def stored_phone(number: int) -> Phone:
+    """The region of a number already in E.164 form (as the store keeps contacts' phones), without
+    parsing it again: the calling code is read from its leading digits and the region found as
+    `parse_phone` finds it.  For numbers that are not stored E.164 digits (or whose region cannot
+    be told this way) it falls back to `parse_phone`, with its errors.  Several times faster than
+    `parse_phone` for a number not in its cache, which matters for a 100,000-contact list.
+    """
+    if isinstance(number, int) and not isinstance(number, bool) and number > 0:
+        digits = str(number)
+        if len(digits) <= MAX_E164_DIGITS:
+            for size in (1, 2, 3):
+                code = int(digits[:size])
+                regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
+                if regions is None:
+                    continue
+                national = digits[size:]
+                if not national or national.startswith("0"):
+                    break  # a leading zero needs libphonenumber's own reading
+                region = phonenumbers.region_code_for_number(
+                    PhoneNumber(country_code=code, national_number=int(national)))
+                if region is None or region == phonenumbers.UNKNOWN_REGION:
+                    region = phonenumbers.region_code_for_country_code(code)
+                if region not in (phonenumbers.UNKNOWN_REGION, phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY, None):
+                    return Phone(number=number, country=region)
+                break
+    return parse_phone(number)
+
+
 @lru_cache(maxsize=None)
 def _trunk_prefix(country_code: int) -> str | None:
     """The national (trunk) prefix of the main region of a calling code: "0", "8", "06", "1"…, or None."""

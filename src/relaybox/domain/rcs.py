@@ -211,6 +211,9 @@ class SmsFallback:
     encoding: str
     parts: int
     validity: int
+    #: Whether the fallback is left unsent when the phone is on the SMS stop list at the time
+    #: it would be created (store/fallbacks.py); rows stored without the key are checked.
+    check_stop_list: bool = True
 
     def priced(self, tariff_code: int, rate: int) -> dict:
         """What an RCS message stores about its fallback (`messages.alternative_sms`)."""
@@ -222,6 +225,7 @@ class SmsFallback:
             "validity": self.validity,
             "tariff_code": tariff_code,
             "price": self.parts * rate,
+            "check_stop_list": self.check_stop_list,
         }
 
 

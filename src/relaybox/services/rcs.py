@@ -6,7 +6,7 @@ acceptance, reservation, duplicate detection and group commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from relaybox.domain.rcs import check_options, check_sms_fallback, summary_text
 from relaybox.errors import FieldError, LegacyCode
@@ -26,6 +26,7 @@ class FallbackInput:
     sender: object
     validity: object = None
     transliterate: bool = False
+    check_stop_list: bool = True  # leave the fallback out for a phone on the SMS stop list
 
 
 def rcs_send_options(
@@ -36,6 +37,7 @@ def rcs_send_options(
     validity: object = None,
     start_at: object = None,
     callback_url: str | None = None,
+    check_stop_list: bool = True,
 ) -> tuple[SendOptions, str]:
     """Check an RCS request's content and fallback; return the send options and the message text.
 
@@ -49,6 +51,8 @@ def rcs_send_options(
             fallback.text, fallback.sender, fallback.validity, fallback.path, transliterate=fallback.transliterate
         )
         problems += more
+        if sms is not None:
+            sms = replace(sms, check_stop_list=fallback.check_stop_list)
     errors = tuple(
         FieldError(path, message, _CODES.get(path.rsplit(".", 1)[-1], LegacyCode.INVALID_PARAMETERS))
         for path, message in problems
@@ -61,5 +65,6 @@ def rcs_send_options(
         rcs_options=checked,
         fallback=sms,
         content_errors=errors,
+        stop_list="rcs" if check_stop_list else None,
     )
     return options, summary_text(checked or {})

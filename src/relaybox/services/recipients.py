@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from relaybox.domain.phone import InvalidPhone, parse_phone
+from relaybox.domain.phone import InvalidPhone, parse_phone, stored_phone
 from relaybox.domain.pricing import PriceBook
 from relaybox.domain.rcs import RCS_ENCODING, SmsFallback, check_agent
 from relaybox.domain.rules import RuleViolation, check_reference, check_sender, prepare_text
@@ -32,6 +32,11 @@ class Recipient:
     phone_field: str = "number"  # name of the phone field under `path`
     #: Full paths for fields that do not live under `path` (e.g. {"text": "sms.text"}).
     field_paths: Mapping[str, str] = field(default_factory=dict)
+    #: RCS: this recipient's own content and fallback (personalised sends), else the request's.
+    rcs_options: dict | None = None
+    fallback: SmsFallback | None = None
+    #: The phone is a stored contact's, already in E.164 form: its region is read without a full parse.
+    stored: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,7 @@ class Prepared:
     price: int  # units, in the account currency
     alternative_sms: dict | None = None  # RCS: its SMS fallback, priced for this recipient
     brand: str | None = None  # the operator's brand (domain/networks.py)
+    rcs_options: dict | None = None  # RCS: its own content, when it is not the request's
 
 
 def _at(r: Recipient, name: str) -> str:
@@ -76,7 +82,7 @@ def prepare(
         errors: list[FieldError] = []
         phone = None
         try:
-            phone = parse_phone(r.phone)
+            phone = stored_phone(r.phone) if r.stored else parse_phone(r.phone)
         except InvalidPhone as exc:
             errors.append(FieldError(_at(r, r.phone_field), f"The phone number {exc}.", LegacyCode.INVALID_PHONE))
         if phone is not None:
@@ -138,6 +144,7 @@ def prepare(
                 errors.append(FieldError(_at(r, "tariff_code"), "The tariff is invalid.", LegacyCode.INVALID_TARIFF))
 
         rate = sms_rate = None
+        own_fallback = r.fallback if r.fallback is not None else fallback
         if phone is not None and not errors:
             rate = prices.rate(tariff, phone.country, channel, currency)
             if rate is None:
@@ -148,7 +155,7 @@ def prepare(
                         LegacyCode.DIRECTION_NOT_ALLOWED,
                     )
                 )
-            elif fallback is not None:
+            elif own_fallback is not None:
                 sms_rate = prices.rate(tariff, phone.country, "sms", currency)
                 if sms_rate is None:
                     errors.append(
@@ -174,7 +181,8 @@ def prepare(
                 reference=reference,
                 tariff_code=tariff,
                 price=parts * rate,
-                alternative_sms=fallback.priced(tariff, sms_rate) if fallback is not None else None,
+                alternative_sms=own_fallback.priced(tariff, sms_rate) if own_fallback is not None else None,
+                rcs_options=r.rcs_options,
             )
         )
     return results

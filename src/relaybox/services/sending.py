@@ -24,11 +24,13 @@ from relaybox.services import contacts
 from relaybox.services.platform import Platform
 from relaybox.services.rate_limits import MessagesTaken
 from relaybox.services.recipients import Prepared, Recipient, prepare
-from relaybox.services.single_sends import PendingSend, SingleSendQueue
+from relaybox.services.single_sends import PendingSend, SingleSendQueue, stop_listed_error
 from relaybox.store import accounts as accounts_store
 from relaybox.store import campaigns as campaigns_store
 from relaybox.store import fingerprints
 from relaybox.store import messages as messages_store
+from relaybox.store import bulk, stoplist
+from relaybox.store.tables import messages as messages_table
 
 #: How far ahead a campaign may be scheduled (the campaign list accepts `to` up to now + 30 days).
 MAX_SCHEDULE_AHEAD = timedelta(days=30)
@@ -54,6 +56,11 @@ class SendOptions:
     #: Add the recipients' phones that are not in the account's contact book to it (One API
     #: `add_to_contact_book`), in the send's own transaction.
     add_to_contact_book: bool = False
+    #: The stop list to check ("sms" | "rcs"; store/stoplist.py) in the writing transaction, or
+    #: None not to check it.  A stop-listed recipient is never written, sent nor charged.
+    stop_list: str | None = None
+    #: The error when every recipient is stop-listed (One API), instead of one per recipient.
+    everyone_stop_listed: FieldError | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +73,8 @@ class Outcome:
     account: Account
     #: Ids of a campaign's accepted messages, in the order of `results` (only when asked for).
     message_ids: list[int] = field(default_factory=list)
+    #: Recipients left out because they are on the stop list: one error each (path, message).
+    skipped: list[FieldError] = field(default_factory=list)
 
 
 #: How long an account's currency, tariff and webhook URL are reused before being read again.
@@ -193,22 +202,39 @@ async def quote(
     the request, not against the store: nothing is reserved by a quote.
     """
     check_common(options, platform.clock(), platform.settings.webhook_allow_networks)
-    return await price_recipients(
+    account, results = await price_recipients(
         platform, caller, recipients, default_tariff=default_tariff, channel=options.channel,
         reference_required=options.reference_required,
     )
+    return account, await _stop_listed_left_out(platform, caller, recipients, results, options.stop_list)
+
+
+async def _stop_listed_left_out(
+    platform: Platform, caller: Caller, recipients: list[Recipient], results: list[Prepared | list[FieldError]],
+    channel: str | None,
+) -> list[Prepared | list[FieldError]]:
+    """`results` with the stop-listed recipients refused as a send would (a read: a price or a quote)."""
+    phones = [r.phone for r in results if isinstance(r, Prepared)]
+    if not channel or not phones:
+        return results
+    async with platform.db.read() as conn:
+        listed = await stoplist.stoplisted_phones(conn, caller.account_id, channel, phones)
+    return _mark_stop_listed(results, recipients, listed, channel)[0] if listed else results
 
 
 async def estimate(
     platform: Platform, caller: Caller, recipients: list[Recipient], *, sender: object, text: object,
     default_tariff: object = None,
 ) -> tuple[int, str]:
-    """Price messages without storing or sending anything: (total units, currency)."""
+    """Price messages without storing or sending anything: (total units, currency).  Phones on the
+    SMS stop list are left out (priced 0), as `sms/send` leaves them out by default."""
     account, results = await price_recipients(platform, caller, recipients, default_tariff=default_tariff)
     if not recipients:
         check_content(sender, text)  # no phones to price, but the sender and text must still be valid
     prepared = raise_all(results)
-    return sum(p.price for p in prepared), account.currency
+    if prepared:
+        results = await _stop_listed_left_out(platform, caller, recipients, results, "sms")
+    return sum(p.price for p in results if isinstance(p, Prepared)), account.currency
 
 
 async def send(
@@ -257,6 +283,16 @@ async def send(
     callback_url = options.callback_url or account.webhook_url
 
     sent_results = results
+    # The rows (and, on SQLite, their driver values: store/bulk.py) are made before the write
+    # transaction, so that a large campaign holds SQLite's one write lock only to insert them;
+    # the transaction picks those of the messages it accepts and sets their campaign.
+    all_rows = [
+        message_row(account, caller, p, options, validity=validity, status=status, now=now, due_at=due_at,
+                    campaign_id=None, callback_url=callback_url)
+        for p in accepted
+    ]
+    all_converted = bulk.driver_rows(platform.db.sql_dialect, messages_table, all_rows)
+    position = {id(p): i for i, p in enumerate(accepted)}
 
     async def store(conn, tokens: MessagesTaken) -> Outcome:
         # one attempt, in one transaction: every name it rebinds is its own
@@ -280,6 +316,19 @@ async def send(
                 if not accepted_now:
                     return Outcome(None, [], results, account)
                 total = sum(p.price for p in accepted_now)
+        skipped: list[FieldError] = []
+        if options.stop_list:
+            # In the transaction that charges: a number stop-listed up to the commit is left out.
+            listed = await stoplist.stoplisted_phones(conn, account.id, options.stop_list, [p.phone for p in accepted_now])
+            if listed:
+                results, skipped = _mark_stop_listed(results, recipients, listed, options.stop_list)
+                accepted_now = [r for r in results if isinstance(r, Prepared)]
+                tokens.keep(len(accepted_now))
+                if not accepted_now:
+                    if partial:
+                        return Outcome(None, [], results, account)
+                    raise ValidationFailed([options.everyone_stop_listed] if options.everyone_stop_listed else skipped)
+                total = sum(p.price for p in accepted_now)
         if not caller.is_test and not await accounts_store.reserve(conn, account.id, total):
             raise InsufficientFunds()
 
@@ -302,7 +351,8 @@ async def send(
                     "start_at": due_at,
                     "created_at": now,
                     "total_messages": len(accepted_now),
-                    "total_phones": len(accepted_now),
+                    # the phones the request addressed: the stop-listed ones count, with no message
+                    "total_phones": len(accepted_now) + len(skipped),
                     "total_price": total,
                     "currency": account.currency,
                     "callback_url": callback_url,
@@ -310,20 +360,17 @@ async def send(
                     "n_pending": len(accepted_now),
                 },
             )
-        rows = [
-            message_row(account, caller, p, options, validity=validity, status=status, now=now, due_at=due_at,
-                        campaign_id=campaign_id, callback_url=callback_url)
-            for p in accepted_now
-        ]
-        ids = await messages_store.insert_messages(conn, rows)
+        picks = [position[id(p)] for p in accepted_now]
+        rows = [{**all_rows[i], "campaign_id": campaign_id} for i in picks]
+        ids = await messages_store.insert_messages(conn, rows, _pick_converted(all_converted, picks, campaign_id))
         written[:] = [(status.value, len(ids))]  # counted once committed (observability/metrics.py)
         if options.add_to_contact_book:
             await contacts.add_to_contact_book(conn, account.id, [p.phone for p in accepted_now], now)
         if campaign:
             saved_campaign = await campaigns_store.get_campaign(conn, account.id, campaign_id)
-            return Outcome(saved_campaign, [], results, account, ids if message_ids else [])
+            return Outcome(saved_campaign, [], results, account, ids if message_ids else [], skipped)
         saved = [messages_store.message_from_values(i, row) for i, row in zip(ids, rows)]
-        return Outcome(None, saved, results, account, ids if message_ids else [])
+        return Outcome(None, saved, results, account, ids if message_ids else [], skipped)
 
     # A reference stored by a concurrent request after this one checked is refused by the unique
     # index (PostgreSQL; SQLite's one writer cannot race): nothing of the attempt stays, and the
@@ -345,6 +392,17 @@ async def send(
                 return outcome
         raise ValidationFailed.one("reference_id", "The reference is already used by another message.",
                                    LegacyCode.REFERENCE_EXISTS)
+
+
+def _pick_converted(converted: bulk.DriverRows | None, picks: list[int], campaign_id: int | None) -> bulk.DriverRows | None:
+    """The driver rows of `picks`, with their campaign set (None on backends without driver rows)."""
+    if converted is None:
+        return None
+    k = converted.keys.index("campaign_id")
+    return bulk.DriverRows(
+        converted.table, converted.keys,
+        [(*row[:k], campaign_id, *row[k + 1:]) for row in (converted.params[i] for i in picks)],
+    )
 
 
 def message_row(
@@ -384,7 +442,7 @@ def message_row(
         "expires_at": due_at + timedelta(hours=validity),
         "callback_url": callback_url,
         # every row has every key: single sends of both channels share one multi-row insert
-        "rcs_options": options.rcs_options,
+        "rcs_options": p.rcs_options if p.rcs_options is not None else options.rcs_options,
         "alternative_sms": p.alternative_sms,
     }
 
@@ -412,6 +470,17 @@ async def check_single(
     return account, raise_all(results)[0], validity, start_at
 
 
+async def refuse_stop_listed(
+    platform: Platform, caller: Caller, recipient: Recipient, prepared: Prepared, options: SendOptions
+) -> None:
+    """A dry run's stop-list check: the refusal a real send of this message would get, or nothing."""
+    if not options.stop_list:
+        return
+    async with platform.db.read() as conn:
+        if await stoplist.stoplisted_phones(conn, caller.account_id, options.stop_list, [prepared.phone]):
+            raise ValidationFailed([stop_listed_error(phone_path(recipient), options.stop_list)])
+
+
 async def send_single(
     platform: Platform,
     queue: SingleSendQueue,
@@ -436,7 +505,29 @@ async def send_single(
     path = recipient.field_paths.get("reference_id", f"{recipient.path}.reference_id" if recipient.path else "reference_id")
     async with MessagesTaken(platform, account.id, 1):  # given back if the group commit refuses it
         return await queue.submit(PendingSend(caller=caller, row=row, digest=digest, reference_path=path,
+                                              stop_list=options.stop_list, phone_path=phone_path(recipient),
                                               add_to_contact_book=options.add_to_contact_book))
+
+
+def phone_path(recipient: Recipient) -> str:
+    return recipient.field_paths.get(
+        recipient.phone_field, f"{recipient.path}.{recipient.phone_field}" if recipient.path else recipient.phone_field
+    )
+
+
+def _mark_stop_listed(
+    results: list[Prepared | list[FieldError]], recipients: list[Recipient], listed: set[int], channel: str
+) -> tuple[list[Prepared | list[FieldError]], list[FieldError]]:
+    marked: list[Prepared | list[FieldError]] = []
+    skipped: list[FieldError] = []
+    for result, recipient in zip(results, recipients):
+        if isinstance(result, Prepared) and result.phone in listed:
+            error = stop_listed_error(phone_path(recipient), channel)
+            skipped.append(error)
+            marked.append([error])
+        else:
+            marked.append(result)
+    return marked, skipped
 
 
 def _mark_taken(

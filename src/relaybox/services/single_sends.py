@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from relaybox.domain.models import Caller, Message
-from relaybox.errors import DuplicateRequest, InsufficientFunds, LegacyCode, RelayboxError, ValidationFailed
+from relaybox.errors import (
+    DuplicateRequest,
+    FieldError,
+    InsufficientFunds,
+    LegacyCode,
+    RelayboxError,
+    ValidationFailed,
+)
 from relaybox.services import contacts
 from relaybox.services.platform import Platform
 from relaybox.observability.metrics import count_stored
@@ -32,6 +39,7 @@ from relaybox.store import accounts as accounts_store
 from relaybox.store import bulk
 from relaybox.store import fingerprints
 from relaybox.store import messages as messages_store
+from relaybox.store import stoplist
 from relaybox.store import tables
 from relaybox.tasks import cancel_and_wait
 
@@ -47,6 +55,10 @@ class PendingSend:
     digest: str | None  # request fingerprint, None when duplicates are not checked
     reference_path: str = "reference_id"
     add_to_contact_book: bool = False  # One API `add_to_contact_book`: the phone goes to the contact book
+    #: The stop list to check for this message's phone ("sms" | "rcs"), or None; `phone_path`
+    #: names the phone in the refusal.
+    stop_list: str | None = None
+    phone_path: str = "phone"
     future: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
@@ -199,7 +211,22 @@ class SingleSendQueue:
                 )
             taken.add(key)
 
-        # 3. money, in arrival order: each request is covered or refused on its own
+        # 3. the stop list: one lookup per account and channel for the whole batch
+        wanted_phones: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for i, job in enumerate(batch):
+            if i not in refused and job.stop_list:
+                wanted_phones[(job.caller.account_id, job.stop_list)].append(job.row["phone"])
+        listed = {
+            (account_id, channel, phone)
+            for (account_id, channel), phones in wanted_phones.items()
+            for phone in await stoplist.stoplisted_phones(conn, account_id, channel, phones)
+        }
+        if listed:
+            for i, job in enumerate(batch):
+                if i not in refused and job.stop_list and (job.caller.account_id, job.stop_list, job.row["phone"]) in listed:
+                    refused[i] = ValidationFailed([stop_listed_error(job.phone_path, job.stop_list)])
+
+        # 4. money, in arrival order: each request is covered or refused on its own
         live = [job.caller.account_id for i, job in enumerate(batch) if i not in refused and not job.caller.is_test]
         available = await accounts_store.spendable(conn, sorted(set(live))) if live else {}
         charged: dict[int, int] = defaultdict(int)
@@ -223,7 +250,7 @@ class SingleSendQueue:
         ]
         await fingerprints.forget(conn, unfingerprint)
 
-        # 4. the accepted messages, in one insert
+        # 5. the accepted messages, in one insert
         accepted = [(i, job) for i, job in enumerate(batch) if i not in refused]
         ids = await messages_store.insert_messages(
             conn, [job.row for _, job in accepted], converted.pick([i for i, _ in accepted]) if converted else None
@@ -239,6 +266,11 @@ async def _add_to_contact_books(conn, jobs: list[PendingSend], now) -> None:
         phones[job.caller.account_id].append(job.row["phone"])
     for account_id, numbers in phones.items():
         await contacts.add_to_contact_book(conn, account_id, numbers, now)
+
+
+def stop_listed_error(path: str, channel: str) -> FieldError:
+    """How a stop-listed recipient is reported: its phone's path, legacy code 33 (docs/sending-to-lists.md)."""
+    return FieldError(path, f"The phone is on the {channel.upper()} stop list: not sent.", LegacyCode.STOP_LISTED)
 
 
 def _settle(job: PendingSend, answer) -> None:

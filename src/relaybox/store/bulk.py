@@ -74,13 +74,33 @@ def driver_rows(dialect, table: Table, rows: list[dict]) -> DriverRows | None:
     if dialect.name != "sqlite" or not rows:
         return None
     keys = tuple(rows[0])
-    pairs = [(k, processor(table.c[k], dialect)) for k in keys]
-    params = [
-        tuple(value if process is None or value is None else process(value)
-              for value, process in ((row[k], process) for k, process in pairs))
-        for row in rows
-    ]
-    return DriverRows(table, keys, params)
+    # Column by column: a column without a processor is copied as it is, and a value that is the
+    # same object as the row before's (a campaign's times, its content) is converted once.
+    columns = []
+    for k in keys:
+        values = [row[k] for row in rows]
+        process = processor(table.c[k], dialect)
+        if process is not None:
+            values = _converted(values, process)
+        columns.append(values)
+    return DriverRows(table, keys, list(zip(*columns)))
+
+
+_UNSET = object()
+
+
+def _converted(values: list, process: Callable[[Any], Any]) -> list:
+    out = []
+    last, last_out = _UNSET, None
+    for value in values:
+        if value is None:
+            out.append(None)
+        elif value is last:
+            out.append(last_out)
+        else:
+            last, last_out = value, process(value)
+            out.append(last_out)
+    return out
 
 
 async def insert_rows(conn, table: Table, rows: list[dict], *, ids: list[int] | None = None,

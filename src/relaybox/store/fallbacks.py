@@ -18,6 +18,7 @@ from relaybox.domain.models import Message
 from relaybox.domain.status import Channel, MessageStatus
 from relaybox.store import accounts as accounts_store
 from relaybox.store import messages as messages_store
+from relaybox.store import stoplist
 from relaybox.store.tables import campaigns, messages
 
 
@@ -60,7 +61,9 @@ async def send_fallbacks(conn: AsyncConnection, parents: list[Message], now: dat
     balance + credit now (the RCS message's own price was refunded just
     before, in this transaction).  A fallback the balance cannot cover is
     recorded `failed` and costs nothing; test keys are never charged.
-    A stopped campaign sends nothing new: its messages get no fallback.
+    A stopped campaign sends nothing new: its messages get no fallback.  Nor does a phone on
+    the account's SMS stop list (unless the request said `check_stop_list: false` for the SMS):
+    the stop list is read here, when the SMS would be sent, not when the RCS was accepted.
     """
     campaign_ids = sorted({p.campaign_id for p in parents if p.campaign_id is not None})
     if campaign_ids:
@@ -72,6 +75,7 @@ async def send_fallbacks(conn: AsyncConnection, parents: list[Message], now: dat
             ).scalars()
         )
         parents = [p for p in parents if p.campaign_id not in stopped]
+    parents = await _without_stop_listed(conn, parents)
     if not parents:
         return []
     rows = [fallback_row(p, now) for p in parents]
@@ -94,3 +98,24 @@ async def send_fallbacks(conn: AsyncConnection, parents: list[Message], now: dat
     for parent, i in zip(parents, ids):
         parent.alternative_id = i
     return [messages_store.message_from_values(i, row) for i, row in zip(ids, rows)]
+
+
+async def _without_stop_listed(conn: AsyncConnection, parents: list[Message]) -> list[Message]:
+    """`parents` but those whose fallback would go to a phone on the account's SMS stop list."""
+    checked: dict[int, list[int]] = defaultdict(list)
+    for p in parents:
+        if p.alternative_sms.get("check_stop_list", True):
+            checked[p.account_id].append(p.phone)
+    if not checked:
+        return parents
+    listed = {
+        (account_id, phone)
+        for account_id, phones in checked.items()
+        for phone in await stoplist.stoplisted_phones(conn, account_id, "sms", phones)
+    }
+    if not listed:
+        return parents
+    return [
+        p for p in parents
+        if not (p.alternative_sms.get("check_stop_list", True) and (p.account_id, p.phone) in listed)
+    ]

@@ -74,6 +74,9 @@ def options_of(req: SmsRequest, *, reference_required: bool) -> sending.SendOpti
         callback_url=req.callback_url,
         source="rest",
         reference_required=reference_required,
+        # The legacy API has no check_stop_list flag: the stop list protects the recipients, so
+        # this family always honours it; a stop-listed recipient is refused with 33, per message.
+        stop_list="sms",
     )
 
 

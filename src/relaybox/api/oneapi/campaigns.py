@@ -1,4 +1,4 @@
-"""The /api/campaigns endpoints: send, send-individual, price, list, get, detail, stop."""
+"""The /api/campaigns endpoints: send, send-individual, send-groups, price, list, get, detail, stop."""
 
 from __future__ import annotations
 
@@ -10,10 +10,16 @@ from relaybox.api.common import json_response, parse_model, read_json
 from relaybox.api.deps import OneApiCaller, PlatformDep
 from relaybox.api.oneapi import present
 from relaybox.api.oneapi.params import ListParams
-from relaybox.api.oneapi.schemas import CampaignPriceRequest, SmsSendIndividualRequest, SmsSendRequest
+from relaybox.api.oneapi.schemas import (
+    CampaignPriceRequest,
+    SmsSendGroupsRequest,
+    SmsSendIndividualRequest,
+    SmsSendRequest,
+)
+from relaybox.domain.phone import InvalidPhone, parse_phone
 from relaybox.domain.money import from_units
 from relaybox.errors import LegacyCode, NotFound, ValidationFailed
-from relaybox.services import campaigns, queries, sending
+from relaybox.services import campaigns, group_sends, queries, sending
 from relaybox.services.dedup import check_duplicate, digest
 from relaybox.services.recipients import Recipient
 
@@ -46,13 +52,14 @@ async def sms_send(request: Request, platform: PlatformDep, caller: OneApiCaller
         for i, p in enumerate(body.phones)
     ]
     options = sending.SendOptions(validity=body.validity, start_at=body.start_at, callback_url=body.callback_url,
-                                  add_to_contact_book=body.add_to_contact_book)
+                                  add_to_contact_book=body.add_to_contact_book,
+                                  stop_list="sms" if body.check_stop_list else None)
     outcome = await sending.send(
         platform, caller, recipients, options, common_text=body.text, default_tariff=body.tariff_code,
         digest=digest(request.url.path, raw),
     )
     request.app.state.notify_engine()
-    return json_response({"data": present.campaign(outcome.campaign, with_price=True)})
+    return json_response(present.send_answer(outcome))
 
 
 @router.post("/sms/send-individual")
@@ -75,12 +82,27 @@ async def sms_send_individual(request: Request, platform: PlatformDep, caller: O
     options = sending.SendOptions(
         validity=body.validity, start_at=_start_at(body.start_at), callback_url=body.callback_url,
         add_to_contact_book=body.add_to_contact_book,
+        stop_list="sms" if body.check_stop_list else None,
     )
     outcome = await sending.send(
         platform, caller, recipients, options, default_tariff=body.tariff_code, digest=digest(request.url.path, raw)
     )
     request.app.state.notify_engine()
-    return json_response({"data": present.campaign(outcome.campaign, with_price=True)})
+    return json_response(present.send_answer(outcome))
+
+
+@router.post("/sms/send-groups")
+async def sms_send_groups(request: Request, platform: PlatformDep, caller: OneApiCaller):
+    raw, data = await read_json(request)
+    body = parse_model(SmsSendGroupsRequest, data)
+    options = sending.SendOptions(validity=body.validity, start_at=body.start_at, callback_url=body.callback_url,
+                                  stop_list="sms" if body.check_stop_list else None)
+    outcome = await group_sends.send_sms(
+        platform, caller, group_ids=body.groups, sender=body.sender, text=body.text, transliterate=body.transliterate,
+        options=options, default_tariff=body.tariff_code, digest=digest(request.url.path, raw),
+    )
+    request.app.state.notify_engine()
+    return json_response(present.send_answer(outcome))
 
 
 @router.post("/price")
@@ -101,8 +123,23 @@ async def price(request: Request, platform: PlatformDep, caller: OneApiCaller):
     total, currency = await sending.estimate(
         platform, caller, recipients, sender=body.sender, text=body.text, default_tariff=body.tariff_code
     )
+    if body.groups:
+        # The lists' contacts priced as send-groups would charge them; a phone also in
+        # `messages` is priced once.
+        listed = {p for p in (_phone_or_none(m.phone) for m in body.messages) if p is not None}
+        total += await group_sends.price_sms(
+            platform, caller, group_ids=body.groups, text=body.text, sender=body.sender,
+            default_tariff=body.tariff_code, skip_phones=listed,
+        )
     await check_duplicate(platform, caller, request.url.path, raw)
     return json_response({"price": float(from_units(total)), "currency": currency})
+
+
+def _phone_or_none(value: object) -> int | None:
+    try:
+        return parse_phone(value).number
+    except InvalidPhone:
+        return None
 
 
 @router.get("")

@@ -72,9 +72,11 @@ async def send(platform, single_sends, caller, path: str, raw: bytes, data: dict
             fallback = FallbackInput(
                 "sms", body.sms.text, body.sms.sender,
                 body.sms.validity if body.sms.validity is not None else body.validity, body.sms.transliterate,
+                check_stop_list=body.check_stop_list,
             )
         options, text = rcs_send_options(
-            body.rcs, content_path="rcs", fallback=fallback, validity=body.validity, callback_url=body.callback_url
+            body.rcs, content_path="rcs", fallback=fallback, validity=body.validity, callback_url=body.callback_url,
+            check_stop_list=body.check_stop_list,
         )
         recipient = Recipient(
             path="phone",
@@ -96,11 +98,13 @@ async def send(platform, single_sends, caller, path: str, raw: bytes, data: dict
             transliterate=body.sms.transliterate,
             field_paths={"text": "sms.text", "sender": "sms.sender", "tariff_code": "tariff_code"},
         )
-        options = sending.SendOptions(validity=body.validity, callback_url=body.callback_url)
+        options = sending.SendOptions(validity=body.validity, callback_url=body.callback_url,
+                                      stop_list="sms" if body.check_stop_list else None)
     options = replace(options, add_to_contact_book=body.add_to_contact_book)
     if body.dry_run:
         # Checked and priced like a real send; nothing is stored, sent or charged.
         account, prepared, validity, _ = await sending.check_single(platform, caller, recipient, options, platform.clock())
+        await sending.refuse_stop_listed(platform, caller, recipient, prepared, options)
         await check_duplicate(platform, caller, path, raw)
         return {
             "data": {

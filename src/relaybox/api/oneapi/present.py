@@ -28,6 +28,20 @@ def campaign(c: Campaign, *, with_price: bool = False) -> dict:
     return body
 
 
+def send_answer(outcome) -> dict:
+    """The answer of a campaign send: `{"data": <campaign>}` as the spec has it, and, when
+    stop-listed recipients were left out, `skipped`: `{<phone's path>: [<why>]}`, the shape of
+    the 422 envelope's `errors` (docs/sending-to-lists.md).  Clients that read only `data` (the
+    official one) are unaffected."""
+    body: dict = {"data": campaign(outcome.campaign, with_price=True)}
+    if outcome.skipped:
+        skipped: dict[str, list[str]] = {}
+        for e in outcome.skipped:
+            skipped.setdefault(e.path, []).append(e.message)
+        body["skipped"] = skipped
+    return body
+
+
 def campaign_detail(c: Campaign) -> dict:
     return {
         "id": c.id,

@@ -13,6 +13,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 PhoneValue = int | str
+#: Most lists one send to lists may name (the spec's maxItems of SendRcsCampaignGroups.groups).
+MAX_GROUPS = 1000
+#: A contact list id: a JSON integer (not a boolean or a string), within the id column's range.
+GroupId = Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
 
 
 class _Body(BaseModel):
@@ -40,6 +44,8 @@ class SmsSendRequest(_Body):
     short_links: list[dict] | None = None  # accepted, not acted on
     # Not in the spec's SmsSendRequest (so off unless asked): new phones go to the contact book.
     add_to_contact_book: bool = False
+    # Not in the spec's SmsSendRequest (every other send has it, default true): the same here.
+    check_stop_list: bool = True
 
 
 class IndividualMessage(_Body):
@@ -60,6 +66,22 @@ class SmsSendIndividualRequest(_Body):
     callback_url: Annotated[str, Field(max_length=500)] | None = None
     # Not in the spec's SmsSendIndividualRequest (so off unless asked): new phones go to the contact book.
     add_to_contact_book: bool = False
+    check_stop_list: bool = True  # not in the spec's request; as in every other send
+
+
+
+
+class SmsSendGroupsRequest(_Body):
+    groups: Annotated[list[GroupId], Field(min_length=1, max_length=MAX_GROUPS)]
+    sender: str
+    text: str
+    tariff_code: int | None = None
+    validity: int | None = None
+    start_at: str | None = None
+    transliterate: bool = False
+    callback_url: Annotated[str, Field(max_length=500)] | None = None
+    short_links: list[dict] | None = None  # accepted, not acted on
+    check_stop_list: bool = True  # not in the spec's request; as in every other send
 
 
 class PriceMessage(_Body):
@@ -71,7 +93,7 @@ class CampaignPriceRequest(_Body):
     text: str
     tariff_code: int | None = None
     messages: Annotated[list[PriceMessage], Field(max_length=10000)] = []
-    groups: list[int] | None = None
+    groups: Annotated[list[GroupId], Field(max_length=MAX_GROUPS)] | None = None
 
 
 class UniversalPhone(_Body):
@@ -112,7 +134,7 @@ class AlternativeSms(_Body):
     sender: str
     validity: int | None = None
     validity_seconds: int | None = None  # accepted, not acted on (validity governs expiry)
-    check_stop_list: bool = True  # accepted, not acted on
+    check_stop_list: bool = True  # the fallback is not created for a phone on the SMS stop list
 
 
 class AlternativeChannel(_Body):
@@ -129,6 +151,20 @@ class RcsCampaignRequest(_Body):
     validity: int | None = None
     validity_seconds: int | None = None
     # Not in the spec's SendRcsCampaign, but in every other send: status and click callbacks.
+    callback_url: Annotated[str, Field(max_length=500)] | None = None
+    add_to_contact_book: bool = True
+    check_stop_list: bool = True
+
+
+class RcsGroupsRequest(_Body):
+    groups: Annotated[list[GroupId], Field(min_length=1, max_length=MAX_GROUPS)]
+    sender: str  # the RCS agent
+    options: dict
+    alternative_channel: AlternativeChannel | None = None
+    start_at: str | None = None
+    tariff_code: int | None = None
+    validity: int | None = None
+    validity_seconds: int | None = None
     callback_url: Annotated[str, Field(max_length=500)] | None = None
     add_to_contact_book: bool = True
     check_stop_list: bool = True
