@@ -119,7 +119,7 @@ def _normalise(digits: str) -> Phone:
 
 
 def stored_phone(number: int) -> Phone:
-    """The region of a number already in E.164 form (as the store keeps contacts' phones), without
+    """The region (and operator brand) of a number already in E.164 form (as the store keeps contacts' phones), without
     parsing it again: the calling code is read from its leading digits and the region found as
     `parse_phone` finds it.  For numbers that are not stored E.164 digits (or whose region cannot
     be told this way) it falls back to `parse_phone`, with its errors.  Several times faster than
@@ -136,12 +136,12 @@ def stored_phone(number: int) -> Phone:
                 national = digits[size:]
                 if not national or national.startswith("0"):
                     break  # a leading zero needs libphonenumber's own reading
-                region = phonenumbers.region_code_for_number(
-                    PhoneNumber(country_code=code, national_number=int(national)))
+                parsed = PhoneNumber(country_code=code, national_number=int(national))
+                region = phonenumbers.region_code_for_number(parsed)
                 if region is None or region == phonenumbers.UNKNOWN_REGION:
                     region = phonenumbers.region_code_for_country_code(code)
                 if region not in (phonenumbers.UNKNOWN_REGION, phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY, None):
-                    return Phone(number=number, country=region)
+                    return Phone(number=number, country=region, brand=brand_for(parsed))
                 break
     return parse_phone(number)
 
