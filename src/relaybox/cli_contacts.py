@@ -40,7 +40,7 @@ def import_file(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Import contacts from a CSV file; bad rows are reported (line and reason) and skipped. Re-running it changes nothing."""
-    from relaybox.api.app import open_platform
+    from relaybox.cli_store import open_store
     from relaybox.errors import NotFound, ValidationFailed
     from relaybox.services.contact_import import ImportProblem, count_rows, import_csv
 
@@ -48,7 +48,7 @@ def import_file(
         errors.print(escape(f"{path.name} line {line}: {reason}"), highlight=False, soft_wrap=True)
 
     async def run():
-        platform = await open_platform(_settings(database_url=database_url))
+        platform = await open_store(_settings(database_url=database_url))  # never creates one (cli_store.py)
         try:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=errors) as progress:

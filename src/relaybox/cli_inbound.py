@@ -32,11 +32,11 @@ def register(app: typer.Typer) -> None:
 
 def _run(work, database_url: str | None):
     """Run `work(platform)` against the store; a service's refusal is a usage error."""
-    from relaybox.api.app import open_platform
+    from relaybox.cli_store import open_store
     from relaybox.errors import NotFound, ValidationFailed
 
     async def run():
-        platform = await open_platform(_settings(database_url=database_url))
+        platform = await open_store(_settings(database_url=database_url))  # never creates one (cli_store.py)
         try:
             return await work(platform)
         finally:

@@ -21,6 +21,7 @@ def run(url: str, *args: str, code: int = 0) -> str:
 
 def test_numbers_inject_webhook_and_stats(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
+    run(url, "migrate")
     out = run(url, "account", "create", "--name", "two-way", "--balance", "10")
     account = re.search(r"account (\d+)", out, re.I).group(1)
 

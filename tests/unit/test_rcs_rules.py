@@ -234,7 +234,7 @@ def test_sms_fallback_is_checked_by_the_sms_rules():
     )
     assert fallback.priced(0, 350_000) == {
         "text": "Hello by SMS", "sender": "relaybox", "encoding": "gsm7", "parts": 1, "validity": 72,
-        "tariff_code": 0, "price": 350_000,
+        "tariff_code": 0, "price": 350_000, "check_stop_list": True,
     }
     long_text, _ = check_sms_fallback("Привет " * 30, "relaybox", 24, "sms")
     assert (long_text.encoding, long_text.parts, long_text.validity) == ("ucs2", 4, 24)

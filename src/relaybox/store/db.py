@@ -63,7 +63,11 @@ RETRYABLE = frozenset({"40P01", "40001"})
 
 
 def retryable(exc: BaseException) -> bool:
-    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE
+    """A deadlock victim or serialization failure, raised through SQLAlchemy or straight from the
+    asyncpg driver (the bulk statements that use the driver's connection, store/bulk.py)."""
+    if isinstance(exc, DBAPIError):
+        exc = exc.orig
+    return getattr(exc, "sqlstate", None) in RETRYABLE
 
 
 class Database:
@@ -140,7 +144,7 @@ class Database:
             try:
                 async with self.write() as conn:
                     return await work(conn)
-            except DBAPIError as exc:
+            except Exception as exc:
                 if attempt == attempts - 1 or not retryable(exc):
                     raise
             await asyncio.sleep(random.uniform(0.01, 0.05) * 2**attempt)
