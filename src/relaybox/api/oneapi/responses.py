@@ -77,7 +77,7 @@ class DetailStatistics(_Out):
     failed: int
     undelivered: int
     unknown: int
-    not_viber_user: Literal[0]
+    not_viber_user: int = Field(ge=0, le=0, description="always 0: relaybox sends no Viber")
     not_rcs_user: int = Field(description="messages in not_service_user")
 
 
