@@ -50,7 +50,7 @@ SERVED_CHANNELS = (["sms"], ["sms", "sms"], ["rcs"], ["rcs", "sms"])
 
 
 @router.post("/send")
-@documented(security=ONE_API, body=MessageUniversal, ok=r.MessageResponse, errors=r.ERRORS, operation_id="send_message",
+@documented(security=ONE_API, body=MessageUniversal, ok=r.SendMessageResponse, errors=r.ERRORS, operation_id="send_message",
             summary='One message, no campaign: channels ["sms"], ["rcs"] or ["rcs", "sms"]')
 async def send_message(request: Request, platform: PlatformDep, caller: OneApiCaller):
     # Served by api/hot.py ahead of the framework; this route gives the endpoint its place in the

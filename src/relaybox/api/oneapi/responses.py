@@ -189,6 +189,24 @@ class MessageResponse(_Out):
     data: MessageInfo
 
 
+class DryRunInfo(_Out):
+    """A dry run's answer: checked and priced like a real send, but nothing is stored, so no id or times."""
+
+    source: MessageSource
+    type: MessageType
+    phone: int = Field(description="E.164 digits")
+    status: Literal["accepted"]
+    validity: int = Field(ge=1, le=72)
+    amount: MessageAmount
+    sender: str | None
+
+
+class SendMessageResponse(_Out):
+    """`POST /api/messages/send`: the message, or with `dry_run: true` what it would be."""
+
+    data: MessageInfo | DryRunInfo
+
+
 class Balance(_Out):
     balance: float
     currency: str
