@@ -133,6 +133,11 @@ def documented_routes(app: FastAPI) -> list[Any]:
             if isinstance(getattr(c, "original_route", c), APIRoute) and c.include_in_schema]
 
 
+def undocumented(app: FastAPI) -> list[str]:
+    """`"METHOD path"` of each route in the document that has no `@documented` contract."""
+    return sorted(f"{m} {r.path_format}" for r in documented_routes(app) if contract_of(r) is None for m in r.methods)
+
+
 def _components(contracts: list[Contract]) -> tuple[dict[str, dict], dict[tuple[type, str], str]]:
     """(components/schemas, {(model, mode): its $ref})."""
     requests = {m for c in contracts for m in (c.body,) if m is not None}
