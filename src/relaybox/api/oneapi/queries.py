@@ -12,11 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-#: Dates of the filters: `YYYY-MM-DD HH:MM:SS` (UTC) or ISO 8601 (`T`, optional offset), years 2000-2100.
-DateFilter = Annotated[
-    str | None,
-    Field(description="`YYYY-MM-DD HH:MM:SS` (UTC) or ISO 8601 with `T` and an optional offset"),
-]
+#: Dates of the filters (domain/timefmt.py).
+DateFilter = Annotated[str | None, Field()]
+DATE = "`YYYY-MM-DD HH:MM:SS` (UTC) or ISO 8601 with `T` and an optional offset; years 1970-9998"
 OFFSET_MAX = 2**63 - 1
 
 
@@ -42,8 +40,8 @@ class CampaignListQuery(_Paged):
     page_limit: int = _page_limit(30)
     sort: Literal["id", "sender", "type", "date", "status"] = "id"
     filter_type: Literal["sms", "rcs", "whatsapp"] | None = Field(None, alias="filter[type]")
-    filter_from: DateFilter = Field(None, alias="filter[from]")
-    filter_to: DateFilter = Field(None, alias="filter[to]", description="at most 30 days ahead")
+    filter_from: DateFilter = Field(None, alias="filter[from]", description=f"on created_at: {DATE}")
+    filter_to: DateFilter = Field(None, alias="filter[to]", description=f"at most 30 days ahead: {DATE}")
     search_field: Literal["sender", "taskname"] | None = Field(None, alias="search[field]")
     search_value: str | None = Field(None, alias="search[value]", description="compared with its first 255 characters")
 
@@ -56,5 +54,6 @@ class MessageListQuery(_Paged):
     filter_id: int | None = Field(None, alias="filter[id]", ge=1, le=OFFSET_MAX)
     filter_campaign_id: int | None = Field(None, alias="filter[campaign_id]", ge=-(2**63), le=OFFSET_MAX)
     filter_reference_id: str | None = Field(None, alias="filter[reference_id]")
-    filter_from: DateFilter = Field(None, alias="filter[from]")
-    filter_to: DateFilter = Field(None, alias="filter[to]", description="not in the future; at most 3 months after from")
+    filter_from: DateFilter = Field(None, alias="filter[from]", description=f"default: 3 months before to: {DATE}")
+    filter_to: DateFilter = Field(None, alias="filter[to]",
+                                  description=f"not in the future, at most 3 months after from; default now: {DATE}")
