@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from relaybox.api.legacy.schemas import MAX_CALLBACK_URL
 from relaybox.services.sending import MAX_RECIPIENTS
@@ -30,10 +30,15 @@ Flag = Annotated[bool | Literal[0, 1, "0", "1", "true", "false", "yes", "no", ""
 # -- the request of PUT/POST /rest/sms/create and /rest/sms/price
 
 
-class _Common(BaseModel):
-    validity: int | Annotated[str, Field(pattern=r"^\s*\d+\s*$")] | None = Field(
+class _Strict(BaseModel):
+    # JSON Schema's meaning: `true` is no integer, `1` no string
+    model_config = ConfigDict(strict=True)
+
+
+class _Common(_Strict):
+    validity: int | Annotated[str, Field(pattern=r"^\s*\d*\s*$")] | None = Field(
         None, description="hours, 1-72 (error 28 otherwise); default 72; a digit string or empty string too")
-    tariff: int | Annotated[str, Field(pattern=r"^\s*\d+\s*$")] | None = Field(
+    tariff: int | Annotated[str, Field(pattern=r"^\s*\d*\s*$")] | None = Field(
         None, description="the account's tariff code (error 6 for an unknown one); default: the account's")
     send_time: Annotated[int, Field(ge=0, lt=2**33)] | str | None = Field(
         None, description="when to send: `YYYY-MM-DD HH:MM:SS` (UTC), ISO 8601, or a Unix time (error 10)")
@@ -42,7 +47,7 @@ class _Common(BaseModel):
     transliterate: Flag = None
 
 
-class LegacyPhoneItem(BaseModel):
+class LegacyPhoneItem(_Strict):
     msisdn: Text = Field(description="the number, digits with an optional `+` (error 21 for an impossible one)")
     reference: Text | None = Field(None, description="1-32 of `A-Za-z0-9_-`, unique per account (errors 22, 23, 27)")
 
