@@ -66,6 +66,8 @@ class PhoneItem(_Body):
 
 
 class SmsSendRequest(_Body):
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"phones": [{"number": 380972000000, "reference_id": "order1"}], "sender": "relaybox", "text": "Hello"}]})
+
     phones: Annotated[list[PhoneItem], Field(min_length=1, max_length=10000)]
     sender: Sender
     text: Text
@@ -87,6 +89,8 @@ class IndividualMessage(_Body):
 
 
 class SmsSendIndividualRequest(_Body):
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"messages": [{"phone": 380972000000, "text": "Hello", "sender": "relaybox"}]}]})
+
     messages: Annotated[list[IndividualMessage], Field(min_length=1, max_length=10000)]
     tariff_code: TariffCode = None
     validity: Validity = None
@@ -103,6 +107,8 @@ class PriceMessage(_Body):
 
 
 class CampaignPriceRequest(_Body):
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"sender": "relaybox", "text": "Hello", "messages": [{"phone": 380972000000}]}]})
+
     sender: Sender
     text: Text
     tariff_code: TariffCode = None
@@ -125,6 +131,8 @@ class UniversalSms(_Body):
 
 
 class MessageUniversal(_Body):
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"channels": ["sms"], "phone": {"number": 380972000000}, "sms": {"sender": "relaybox", "text": "Hello"}}]})
+
     channels: Annotated[list[str], Field(
         min_length=1, max_length=2, json_schema_extra={"items": {"type": "string", "enum": ["sms", "rcs"]}},
         description='["sms"], ["rcs"] or ["rcs", "sms"] (RCS with an SMS fallback)')]
@@ -159,6 +167,8 @@ class AlternativeChannel(_Body):
 
 
 class RcsCampaignRequest(_Body):
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"phones": [{"number": 380972000000}], "sender": "rcs_agent", "options": {"text": "Hello"}, "alternative_channel": {"sms": {"sender": "relaybox", "text": "Hello"}}}]})
+
     phones: Annotated[list[PhoneItem], Field(min_length=1, max_length=5000)]  # the spec's maxItems
     sender: str = Field(description="the RCS agent")
     options: dict = Field(description="RCS content: `{\"text\": ...}` or `{\"cards\": [...]}` with suggestions (each "
@@ -175,6 +185,8 @@ class RcsCampaignRequest(_Body):
 
 
 class RcsMessageRequest(_Body):
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"phone": {"number": "380972000000"}, "sender": "rcs_agent", "options": {"text": "Hello"}}]})
+
     phone: UniversalPhone
     sender: str = Field(description="the RCS agent")
     options: dict = Field(description="RCS content: `{\"text\": ...}` or `{\"cards\": [...]}` with suggestions (each "
