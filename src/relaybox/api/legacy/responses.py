@@ -36,9 +36,9 @@ class _Strict(BaseModel):
 
 
 class _Common(_Strict):
-    validity: int | Annotated[str, Field(pattern=r"^\s*\d*\s*$")] | None = Field(
+    validity: int | Annotated[str, Field(pattern=r"^\s*[0-9]*\s*$")] | None = Field(
         None, description="hours, 1-72 (error 28 otherwise); default 72; a digit string or empty string too")
-    tariff: int | Annotated[str, Field(pattern=r"^\s*\d*\s*$")] | None = Field(
+    tariff: int | Annotated[str, Field(pattern=r"^\s*[0-9]*\s*$")] | None = Field(
         None, description="the account's tariff code (error 6 for an unknown one); default: the account's")
     send_time: Annotated[int, Field(ge=0, lt=2**33)] | str | None = Field(
         None, description="when to send: `YYYY-MM-DD HH:MM:SS` (UTC), ISO 8601, or a Unix time (error 10)")

@@ -137,7 +137,8 @@ async def list_campaigns(request: Request, platform: PlatformDep, caller: OneApi
 
 
 def _campaign_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: "¹" is a digit to str.isdigit but not to int()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise NotFound()
     return int(raw)
 
