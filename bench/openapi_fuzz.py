@@ -38,7 +38,7 @@ def st_command() -> str:
 
 
 def run_schemathesis(base_url: str, api_key: str, *, examples: int, seed: int, phases: str, workdir: Path,
-                     timeout: float) -> tuple[int, dict, str]:
+                     timeout: float, include_path_regex: str | None = None) -> tuple[int, dict, str]:
     """Run `st run` against `base_url`; (exit code, the JSON report, the console output)."""
     report = workdir / "report.json"
     command = [
@@ -49,6 +49,8 @@ def run_schemathesis(base_url: str, api_key: str, *, examples: int, seed: int, p
         "--suppress-health-check", "all", "--warnings", "off",
         "--report", "json", "--report-json-path", str(report),
     ]
+    if include_path_regex:
+        command += ["--include-path-regex", include_path_regex]
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=workdir,
                             env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"})
     data = json.loads(report.read_text()) if report.exists() else {}
@@ -62,13 +64,15 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=300, help="maximum test cases per operation and phase")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--phases", default="examples,coverage,fuzzing")
+    parser.add_argument("--include-path-regex", default=None, help="only the operations whose path matches")
     args = parser.parse_args()
     with fresh_server("--sim-speed", "0") as server:
         server.cli("account", "create", "--name", "fuzz", "--balance", "1000000", "--currency", "EUR",
                    "--api-key", TEST_KEY, *UNLIMITED)
         with tempfile.TemporaryDirectory() as tmp:
             code, report, output = run_schemathesis(server.base_url, TEST_KEY, examples=args.examples, seed=args.seed,
-                                                    phases=args.phases, workdir=Path(tmp), timeout=3600)
+                                                    phases=args.phases, workdir=Path(tmp), timeout=3600,
+                                                    include_path_regex=args.include_path_regex)
         crashes = unhandled_errors(server.log_path.read_text(errors="replace"))
     print(output[-4000:])
     print(json.dumps(summary(report), indent=1))
