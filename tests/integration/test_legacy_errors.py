@@ -185,6 +185,18 @@ async def test_individual_errors_25_and_26_are_per_recipient(client, headers):
     assert body["task_id"].isdigit()
 
 
+@pytest.mark.parametrize("path", SEND_PATHS)
+async def test_an_individual_body_of_the_wrong_json_type_is_26_not_a_crash(client, headers, path):
+    # found by schemathesis (bench/openapi_fuzz.py): a list or object as a text was error 5
+    phones = [
+        {"msisdn": "380971230011", "reference": "j0", "originator": "relaybox", "body": ["Hi"]},
+        {"msisdn": "380971230012", "reference": "j1", "originator": "relaybox", "body": {"text": "Hi"}},
+        {"msisdn": "380971230013", "reference": "j2", "originator": "relaybox", "body": "Hi"},
+    ]
+    body = (await client.post(path, json=individual_body(phones), headers=headers)).json()
+    assert [r["error"] for r in body["result"]] == [26, 26, 0]
+
+
 async def test_a_task_whose_every_recipient_is_refused_is_not_created(client, headers, app_platform):
     phones = [{"msisdn": "1", "reference": "a"}, {"msisdn": "380971230011"}]
     body = (await client.put("/rest/sms/create", json=phones_body(phones), headers=headers)).json()

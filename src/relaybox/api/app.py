@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relaybox.api import connections, pages
 from relaybox.api.common import is_legacy, json_response
-from relaybox.api.health import STARTING, HealthCheck
+from relaybox.api import openapi
+from relaybox.api.health import STARTING, Health, HealthCheck
 from relaybox.api.legacy import errors as legacy_errors
 from relaybox.api.hot import HotRoutes
 from relaybox.api.limits import BodySizeLimit, error_headers
@@ -182,7 +183,9 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
             return json_response(legacy_errors.error_body(LegacyCode.UNKNOWN_ERROR))
         return json_response({"message": "Server Error"}, 500)
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", tags=["health"])
+    @openapi.documented(security=openapi.NO_AUTH, ok=Health, other={503: Health}, operation_id="healthz",
+                        summary="Whether this relaybox can work now: database answering, an engine alive")
     async def healthz(request: Request):
         # 200 only with the database answering and an engine alive; else 503 and why (api/health.py)
         if not getattr(request.app.state, "ready", False):
@@ -208,6 +211,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Fa
         app.include_router(module.router, dependencies=UNSTORABLE_PATH)
     _include_legacy(app)
     pages.include(app)  # `/`, and the policy of the docs pages (api/pages.py)
+    openapi.install(app)
     return app
 
 

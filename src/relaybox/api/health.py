@@ -31,6 +31,9 @@ import asyncio
 import logging
 import time
 from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
 
 from relaybox.engine import connector_status as publisher
 from relaybox.engine.engine_process import Supervisor
@@ -142,3 +145,40 @@ def _connectors(beats: list[tuple[connector_status.ConnectorState, float, bool]]
         live = [r for r in rows if r["alive"]]
         shown.extend(live or rows[:1])
     return shown
+
+
+# -- the body, for the OpenAPI document (api/openapi.py)
+
+
+class DatabaseState(BaseModel):
+    state: Literal["ok", "unreachable", "unknown"]
+    error: str | None = None
+
+
+class EngineState(BaseModel):
+    mode: Literal["process", "in-process", "workers"] | None = None
+    alive: bool
+    heartbeat_age_seconds: float | None
+    workers: int | None = None
+    restarts: int | None = None
+    last_exit: str | None = None
+
+
+class ConnectorState(BaseModel):
+    name: str
+    kind: str
+    state: str
+    bound: bool
+    worker: str
+    alive: bool
+    age_seconds: float
+
+
+class Health(BaseModel):
+    """`GET /healthz`: 200 with status ok, or 503 with status unavailable/starting and why."""
+
+    status: Literal["ok", "unavailable", "starting"]
+    reason: str | None
+    database: DatabaseState
+    engine: EngineState
+    connectors: list[ConnectorState]

@@ -41,7 +41,7 @@ def check_validity(validity: object) -> int:
     if validity is None:
         return DEFAULT_VALIDITY_HOURS
     if isinstance(validity, bool) or not isinstance(validity, int):
-        if isinstance(validity, str) and validity.strip().isdigit():
+        if isinstance(validity, str) and validity.strip().isascii() and validity.strip().isdigit():
             validity = int(validity)
         else:
             raise RuleViolation("The validity must be an integer number of hours from 1 to 72.")

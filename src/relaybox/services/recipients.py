@@ -107,9 +107,12 @@ def prepare(
             text, info = r.text, None
         else:
             try:
-                if key not in text_cache:
-                    text_cache[key] = prepare_text(r.text, r.transliterate)
-                text, info = text_cache[key]
+                if not isinstance(r.text, str):  # a list or object where a text belongs: refused, not cached
+                    text, info = prepare_text(r.text, r.transliterate)
+                else:
+                    if key not in text_cache:
+                        text_cache[key] = prepare_text(r.text, r.transliterate)
+                    text, info = text_cache[key]
             except RuleViolation as exc:
                 errors.append(FieldError(_at(r, "text"), str(exc), LegacyCode.INVALID_TEXT))
                 text, info = "", None

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Request
 
 from relaybox.api.common import json_response, read_json
 from relaybox.api.deps import LegacyCaller, PlatformDep
-from relaybox.api.legacy import present, schemas
+from relaybox.api.legacy import present, responses, schemas
+from relaybox.api.openapi import LEGACY, documented
 from relaybox.api.legacy.errors import error_body
 from relaybox.api.legacy.schemas import INDIVIDUAL, PHONE, PHONES, SmsRequest
 from relaybox.domain.inbound import two_way_number
@@ -130,6 +131,8 @@ def merged(refused: dict[int, list[FieldError]], results: list[Result], size: in
 
 @router.put("/sms/create")
 @router.post("/sms/create")
+@documented(security=LEGACY, body=responses.SmsRequest, ok=responses.CreateResponse, errors=responses.ERRORS,
+            operation_id="legacy_sms_create", summary="Send one message, or a task of many")
 async def create(request: Request, platform: PlatformDep, caller: LegacyCaller):
     req = await read_sms_request(request)
     recipients = recipients_of(req)
@@ -180,6 +183,8 @@ async def _create_one(request, platform, caller, req: SmsRequest, recipients, op
 
 @router.put("/sms/price")
 @router.post("/sms/price")
+@documented(security=LEGACY, body=responses.SmsRequest, ok=responses.PriceResponse, errors=responses.ERRORS,
+            operation_id="legacy_sms_price", summary="Price what create would send; nothing is sent")
 async def price(request: Request, platform: PlatformDep, caller: LegacyCaller):
     req = await read_sms_request(request)
     refused = await two_way_refusals(platform, caller, req)

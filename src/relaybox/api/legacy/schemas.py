@@ -60,7 +60,7 @@ def tariff_value(value: object) -> object:
     """A tariff code as an integer; "1" and 1.0 are 1.  Anything else is left for the services to refuse (6)."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -80,7 +80,7 @@ def send_time_value(value: object) -> object:
     """A date and time string (parsed by the services), or a Unix time as a number or digit string."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise _fail("send_time", "The send time must be a date and time.", LegacyCode.INVALID_SEND_TIME)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from relaybox.api.common import json_response, parse_model, read_json
 from relaybox.api.deps import OneApiCaller, PlatformDep
 from relaybox.api.oneapi import present
+from relaybox.api.oneapi import responses as r
 from relaybox.api.oneapi.params import ListParams
 from relaybox.api.oneapi.schemas import (
     CampaignPriceRequest,
@@ -17,6 +18,8 @@ from relaybox.api.oneapi.schemas import (
     SmsSendRequest,
 )
 from relaybox.domain.phone import InvalidPhone, parse_phone
+from relaybox.api.oneapi.queries import CampaignListQuery
+from relaybox.api.openapi import ONE_API, documented
 from relaybox.domain.money import from_units
 from relaybox.errors import LegacyCode, NotFound, ValidationFailed
 from relaybox.services import campaigns, group_sends, queries, sending
@@ -36,6 +39,8 @@ def _start_at(value: object) -> object:
 
 
 @router.post("/sms/send")
+@documented(security=ONE_API, body=SmsSendRequest, ok=r.SmsCampaignResponse, errors=r.ERRORS, operation_id="sms_send",
+            summary="One text to up to 10,000 numbers: one campaign")
 async def sms_send(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(SmsSendRequest, data)
@@ -63,6 +68,8 @@ async def sms_send(request: Request, platform: PlatformDep, caller: OneApiCaller
 
 
 @router.post("/sms/send-individual")
+@documented(security=ONE_API, body=SmsSendIndividualRequest, ok=r.SmsCampaignResponse, errors=r.ERRORS,
+            operation_id="sms_send_individual", summary="A text and sender per number: one campaign")
 async def sms_send_individual(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(SmsSendIndividualRequest, data)
@@ -106,6 +113,8 @@ async def sms_send_groups(request: Request, platform: PlatformDep, caller: OneAp
 
 
 @router.post("/price")
+@documented(security=ONE_API, body=CampaignPriceRequest, ok=r.Price, errors=r.ERRORS, operation_id="campaign_price",
+            summary="What a campaign would cost; nothing is sent")
 async def price(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(CampaignPriceRequest, data)
@@ -143,6 +152,7 @@ def _phone_or_none(value: object) -> int | None:
 
 
 @router.get("")
+@documented(security=ONE_API, query=CampaignListQuery, ok=r.CampaignPage, errors=r.ERRORS, operation_id="campaigns")
 async def list_campaigns(request: Request, platform: PlatformDep, caller: OneApiCaller):
     params = ListParams(request.query_params, sorts=("id", "sender", "type", "date", "status"), min_limit=30)
     ctype = params.choice("filter[type]", "filter.type", ("sms", "rcs", "whatsapp"), default=None)
@@ -166,24 +176,29 @@ async def list_campaigns(request: Request, platform: PlatformDep, caller: OneApi
 
 
 def _campaign_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: "¹" is a digit to str.isdigit but not to int()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise NotFound()
     return int(raw)
 
 
 @router.get("/{campaign_id}")
+@documented(security=ONE_API, ok=r.CampaignResponse, errors=r.ERRORS_BY_ID, operation_id="campaign")
 async def get_campaign(campaign_id: str, platform: PlatformDep, caller: OneApiCaller):
     found = await queries.get_campaign(platform, caller, _campaign_id(campaign_id))
     return json_response({"data": present.campaign(found)})
 
 
 @router.get("/{campaign_id}/detail")
+@documented(security=ONE_API, ok=r.CampaignDetailResponse, errors=r.ERRORS_BY_ID, operation_id="campaign_details")
 async def campaign_detail(campaign_id: str, platform: PlatformDep, caller: OneApiCaller):
     found = await queries.get_campaign(platform, caller, _campaign_id(campaign_id))
     return json_response({"data": present.campaign_detail(found)})
 
 
 @router.patch("/{campaign_id}/stop")
+@documented(security=ONE_API, ok=r.CampaignResponse, errors={**r.ERRORS_BY_ID, 422: r.StopRefused},
+            operation_id="campaign_stop", summary="Stop a scheduled, sending, paused or moderated campaign")
 async def stop(campaign_id: str, platform: PlatformDep, caller: OneApiCaller):
     stopped = await campaigns.stop_campaign(platform, caller, _campaign_id(campaign_id))
     return json_response({"data": present.campaign(stopped)})

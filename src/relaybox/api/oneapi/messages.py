@@ -9,7 +9,10 @@ from fastapi import APIRouter, Request
 from relaybox.api.common import json_response, parse_model, read_json
 from relaybox.api.deps import OneApiCaller, PlatformDep
 from relaybox.api.oneapi import present
+from relaybox.api.oneapi import responses as r
 from relaybox.api.oneapi.params import ListParams
+from relaybox.api.oneapi.queries import MessageListQuery
+from relaybox.api.openapi import ONE_API, documented
 from relaybox.api.oneapi.schemas import MessageUniversal
 from relaybox.domain.money import format_amount
 from relaybox.errors import ValidationFailed
@@ -22,6 +25,7 @@ router = APIRouter(prefix="/api/messages", tags=["messages"])
 
 
 @router.get("")
+@documented(security=ONE_API, query=MessageListQuery, ok=r.MessagePage, errors=r.ERRORS, operation_id="get_messages")
 async def list_messages(request: Request, platform: PlatformDep, caller: OneApiCaller):
     params = ListParams(request.query_params, sorts=("id", "phone", "delivered"), min_limit=15)
     message_id = params.integer("filter[id]", "filter.id", minimum=1)
@@ -48,6 +52,8 @@ SERVED_CHANNELS = (["sms"], ["sms", "sms"], ["rcs"], ["rcs", "sms"])
 
 
 @router.post("/send")
+@documented(security=ONE_API, body=MessageUniversal, ok=r.SendMessageResponse, errors=r.ERRORS, operation_id="send_message",
+            summary='One message, no campaign: channels ["sms"], ["rcs"] or ["rcs", "sms"]')
 async def send_message(request: Request, platform: PlatformDep, caller: OneApiCaller):
     # Served by api/hot.py ahead of the framework; this route gives the endpoint its place in the
     # OpenAPI document and serves it wherever the app runs without that layer.

@@ -13,6 +13,8 @@ from fastapi import APIRouter, Request
 from relaybox.api.common import json_response, parse_model, read_json
 from relaybox.api.deps import OneApiCaller, PlatformDep
 from relaybox.api.oneapi import present
+from relaybox.api.oneapi import responses as r
+from relaybox.api.openapi import ONE_API, documented
 from relaybox.api.oneapi.schemas import AlternativeChannel, RcsCampaignRequest, RcsGroupsRequest, RcsMessageRequest
 from relaybox.services import group_sends, sending
 from relaybox.services.dedup import digest
@@ -34,6 +36,7 @@ def _fallback(alternative: AlternativeChannel | None) -> FallbackInput | None:
 
 
 @router.post("/api/campaigns/rcs/send")
+@documented(security=ONE_API, body=RcsCampaignRequest, ok=r.SmsCampaignResponse, errors=r.ERRORS, operation_id="rcs_send")
 async def rcs_campaign_send(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(RcsCampaignRequest, data)
@@ -83,6 +86,7 @@ async def rcs_send_groups(request: Request, platform: PlatformDep, caller: OneAp
 
 
 @router.post("/api/messages/rcs/send")
+@documented(security=ONE_API, body=RcsMessageRequest, ok=r.MessageResponse, errors=r.ERRORS, operation_id="rcs_single")
 async def rcs_message_send(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(RcsMessageRequest, data)
