@@ -4,6 +4,7 @@ with its engine, accounts."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +20,11 @@ from tests import pg
 from tests.factories import TEST_JWT_SECRET, make_account
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# Four test processes (pytest-xdist), each with its stores and its e2e servers (three processes each
+# on PostgreSQL), share one PostgreSQL server and its 100 connections: small pools, for this process
+# and every relaybox process it starts (they inherit the environment).
+os.environ.setdefault("RELAYBOX_DATABASE_POOL_SIZE", "3")
 #: Networks the tests' webhooks may reach (RELAYBOX_WEBHOOK_ALLOW_NETWORKS): their receivers' loopback.
 TEST_ALLOW_NETWORKS = "127.0.0.0/8,::1/128"
 

@@ -15,6 +15,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RELAYBOX_", extra="ignore")
 
     database_url: str = Field("sqlite:///relaybox.db", description="SQLAlchemy URL of the store")
+    #: Connections each process keeps to a PostgreSQL store, and as many more at peaks (SQLite: the
+    #: readers' threads).  PostgreSQL's own limit (max_connections, 100 by default) is shared by every
+    #: process of every relaybox on the server.
+    database_pool_size: int = Field(10, ge=1, le=100)
     host: str = "127.0.0.1"
     port: int = 8000
     jwt_secret: str | None = Field(

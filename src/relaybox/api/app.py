@@ -59,7 +59,7 @@ async def open_platform(settings: Settings, *, migrate: bool = True, engine_only
     `engine_only`: for a process that runs the engine and no API (`relaybox worker`, the engine
     child of `serve`): its SQLite transactions run on the event loop's thread (store/db.py).
     """
-    db = Database(settings.database_url, inline_transactions=engine_only)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size, inline_transactions=engine_only)
     if migrate:
         await migrate_store(db)
     async with db.read() as conn:
