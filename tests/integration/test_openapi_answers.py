@@ -161,6 +161,8 @@ async def test_every_operation_answers_as_documented(app, client, headers, accou
           await client.get(f"/api/x-relaybox/timeseries?interval=minute&campaign_id={campaign_id}", headers=headers))
     check("GET", "/api/x-relaybox/timeseries", await client.get("/api/x-relaybox/timeseries?interval=week",
                                                                  headers=headers))
+    check("GET", "/api/x-relaybox/timeseries", await client.get("/api/x-relaybox/timeseries?campaign_id=999999",
+                                                                 headers=headers))  # 404
     await inbound.inject(platform, sender=DELIVERED, recipient="relaybox", text="Yes")
     replies = check("GET", "/api/x-relaybox/inbound", await client.get("/api/x-relaybox/inbound", headers=headers))
     assert replies["data"]

@@ -2,7 +2,7 @@
 
 The lists read their parameters by hand (`oneapi/params.py:ListParams`, cheaper than a model per
 request); these models only describe them, one field per parameter, aliased to its bracketed wire
-name.  `tests/unit/test_openapi_params.py` proves each range, enum and default here is the one
+name.  `tests/integration/test_openapi_params.py` proves each range, enum and default here is the one
 `ListParams` enforces.  An empty value (`page[limit]=`) counts as absent.
 """
 
@@ -93,7 +93,7 @@ class TimeSeriesQuery(_Paged):
     from_: DateFilter = Field(None, alias="from", description=f"default: 1 day before to: {RANGE}")
     to: DateFilter = Field(None, description=f"default now: {RANGE}; at most 5,000 intervals")
     interval: Literal["minute", "hour", "day"] = "hour"
-    campaign_id: int | None = Field(None, ge=1, le=OFFSET_MAX, description="one campaign's messages only")
+    campaign_id: int | None = Field(None, ge=1, le=OFFSET_MAX, description="one campaign's messages only (404 if it is not the account's)")
 
 
 class InboundListQuery(_Paged):

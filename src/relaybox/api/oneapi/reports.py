@@ -185,7 +185,7 @@ async def account_breakdown(request: Request, platform: PlatformDep, caller: One
 
 
 @router.get(EXTENSIONS + "/timeseries")
-@documented(security=ONE_API, query=TimeSeriesQuery, ok=r.TimeSeriesResponse, errors=r.ERRORS,
+@documented(security=ONE_API, query=TimeSeriesQuery, ok=r.TimeSeriesResponse, errors=r.ERRORS_BY_ID,
             summary="Sent, delivered and failed messages per interval")
 async def time_series(request: Request, platform: PlatformDep, caller: OneApiCaller):
     q = request.query_params
