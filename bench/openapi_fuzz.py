@@ -70,6 +70,10 @@ def main() -> int:
         server.cli("account", "create", "--name", "fuzz", "--balance", "1000000", "--currency", "EUR",
                    "--api-key", TEST_KEY, *UNLIMITED)
         with tempfile.TemporaryDirectory() as tmp:
+            # a contact in the account's default list (id 1), which the send-groups examples name
+            book = Path(tmp) / "contacts.csv"
+            book.write_text("phone,name\n380972000000,Olena\n", encoding="utf-8")
+            server.cli("contacts", "import", str(book), "--account", "1", "--create-fields")
             code, report, output = run_schemathesis(server.base_url, TEST_KEY, examples=args.examples, seed=args.seed,
                                                     phases=args.phases, workdir=Path(tmp), timeout=3600,
                                                     include_path_regex=args.include_path_regex)

@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 import jsonschema_rs
 import pytest
 
-from relaybox.services import admin
+from relaybox.engine import stat_jobs as job_runner
+from relaybox.services import admin, inbound
+from tests.contact_rows import add_field, add_list
 from tests.factories import DELIVERED, make_account
 from tests.integration.test_rcs_flow import CARD
 
@@ -31,7 +33,13 @@ class Checker:
         operation = self.document["paths"][template][method.lower()]
         status = str(response.status_code)
         assert status in operation["responses"], f"{method} {template} answered {status}, not in the document"
-        schema = operation["responses"][status]["content"]["application/json"]["schema"]
+        media = response.headers["content-type"].split(";")[0]
+        content = operation["responses"][status]["content"]
+        assert media in content, f"{method} {template} {status} answered {media}, not in the document"
+        if media != "application/json":  # a file (the CSV download): its media type is what is documented
+            self.seen.add((method.upper(), template, response.status_code))
+            return response.content
+        schema = content[media]["schema"]
         body = response.json()
         validator = jsonschema_rs.Draft202012Validator({**schema, "components": self.document["components"]})
         errors = [f"{e.instance_path}: {e.message}" for e in validator.iter_errors(body)]
@@ -101,6 +109,66 @@ async def test_every_operation_answers_as_documented(app, client, headers, accou
           await client.get(f"/api/campaigns/{rcs_sent['data']['id']}/detail", headers=headers))
     check("GET", "/api/messages", await client.get("/api/messages?sort=delivered", headers=headers))
 
+    # -- sends to contact lists (the lists written straight into the store: tests/contact_rows.py)
+    platform = app.state.platform
+    await add_field(platform, account[0], "name")
+    group = await add_list(platform, account[0], "openapi", [{"phone": DELIVERED, "name": "Olena"}])
+    groups = {"groups": [group], "sender": "relaybox", "text": "Hello {name} " + text()}
+    check("POST", "/api/campaigns/sms/send-groups",
+          await client.post("/api/campaigns/sms/send-groups", json=groups, headers=headers))
+    check("POST", "/api/campaigns/sms/send-groups",
+          await client.post("/api/campaigns/sms/send-groups", json={**groups, "groups": ["1"]}, headers=headers))
+    rcs_groups = {"groups": [group], "sender": "rcs_agent", "options": {"text": "Hi {name} " + text()},
+                  "alternative_channel": {"sms": {"sender": "relaybox", "text": "Hi {name}"}}}
+    check("POST", "/api/campaigns/rcs/send-groups",
+          await client.post("/api/campaigns/rcs/send-groups", json=rcs_groups, headers=headers))
+    check("POST", "/api/campaigns/rcs/send-groups",
+          await client.post("/api/campaigns/rcs/send-groups", json={**rcs_groups, "groups": []}, headers=headers))
+
+    # -- statistics jobs (BSG's errors are 200 bodies) and relaybox's report extensions
+    now = datetime.now(UTC)
+    window = {"type": "params", "time_in_from": (now - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S"),
+              "time_in_to": (now + timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M:%S")}
+    key = check("POST", "/api/stat/jobs", await client.post("/api/stat/jobs", json=window, headers=headers))["key"]
+    check("POST", "/api/stat/jobs", await client.post("/api/stat/jobs", json={"type": "x"}, headers=headers))  # 422
+    assert check("GET", "/api/stat/jobs/{key}",
+                 await client.get(f"/api/stat/jobs/{key}", headers=headers))["error"] == 92  # not run yet
+    assert await job_runner.run_one(platform, "openapi")
+    check("GET", "/api/stat/jobs", await client.get("/api/stat/jobs", headers=headers))
+    page = check("GET", "/api/stat/jobs/{key}", await client.get(f"/api/stat/jobs/{key}?page[limit]=2", headers=headers))
+    assert page["error"] == 0 and page["result"]
+    check("GET", "/api/stat/jobs/{key}", await client.get(f"/api/stat/jobs/{key}?page[limit]=0", headers=headers))
+    csv = "/api/x-relaybox/stat/jobs/{key}/csv"
+    assert check("GET", csv, await client.get(csv.format(key=key), headers={**headers, "Accept-Encoding": "identity"})
+                 ).startswith(b"message_id,")
+    check("GET", csv, await client.get(csv.format(key=key) + "?format=csv.gz", headers=headers))
+    check("GET", csv, await client.get(csv.format(key=key) + "?format=zip", headers=headers))  # 422
+    check("GET", csv, await client.get(csv.format(key="nope"), headers=headers))  # error 90
+    check("DELETE", "/api/stat/jobs/{key}", await client.delete(f"/api/stat/jobs/{key}", headers=headers))
+    assert check("DELETE", "/api/stat/jobs/{key}",
+                 await client.delete(f"/api/stat/jobs/{key}", headers=headers))["error"] == 90
+    for _ in range(4):  # the 4th while 3 are pending: error 91
+        last = check("POST", "/api/stat/jobs", await client.post("/api/stat/jobs", json={
+            "type": "message", "message_id": [next(_texts)]}, headers=headers))
+    assert last["error"] == 91
+
+    breakdown = "/api/x-relaybox/campaigns/{campaign_id}/breakdown"
+    check("GET", breakdown, await client.get(breakdown.format(campaign_id=campaign_id), headers=headers))
+    check("GET", breakdown, await client.get(breakdown.format(campaign_id=999999), headers=headers))  # 404
+    check("GET", "/api/x-relaybox/breakdown", await client.get("/api/x-relaybox/breakdown", headers=headers))
+    check("GET", "/api/x-relaybox/breakdown", await client.get("/api/x-relaybox/breakdown?from=x", headers=headers))
+    check("GET", "/api/x-relaybox/timeseries",
+          await client.get(f"/api/x-relaybox/timeseries?interval=minute&campaign_id={campaign_id}", headers=headers))
+    check("GET", "/api/x-relaybox/timeseries", await client.get("/api/x-relaybox/timeseries?interval=week",
+                                                                 headers=headers))
+    check("GET", "/api/x-relaybox/timeseries", await client.get("/api/x-relaybox/timeseries?campaign_id=999999",
+                                                                 headers=headers))  # 404
+    await inbound.inject(platform, sender=DELIVERED, recipient="relaybox", text="Yes")
+    replies = check("GET", "/api/x-relaybox/inbound", await client.get("/api/x-relaybox/inbound", headers=headers))
+    assert replies["data"]
+    check("GET", "/api/x-relaybox/inbound",
+          await client.get("/api/x-relaybox/inbound?filter[action]=x", headers=headers))
+
     # -- legacy REST
     one = {"destination": "phone", "msisdn": str(DELIVERED), "reference": "lg1", "originator": "relaybox", "body": text()}
     created = check("POST", "/rest/sms/create", await client.post("/rest/sms/create", json=one, headers=headers))
@@ -132,7 +200,8 @@ async def test_every_operation_answers_as_documented(app, client, headers, accou
 
     # -- every operation of these families was driven to its 200 (a new route: add its calls above)
     operations = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops
-                  if p.startswith(("/api/auth", "/api/accounts", "/api/campaigns", "/api/messages", "/rest/"))}
+                  if p.startswith(("/api/auth", "/api/accounts", "/api/campaigns", "/api/messages", "/api/stat",
+                                   "/api/x-relaybox", "/rest/"))}
     answered = {(m, p) for m, p, status in check.seen if status == 200}
     assert operations - answered == set()
     statuses = {status for _, _, status in check.seen}

@@ -67,6 +67,26 @@ INTENDED: dict[str, str] = {
     "GET /api/campaigns response data[].calculated_price only-bsg": "the price is in the send's answer; list, get and stop do not send it",
     "GET /api/campaigns/{id} response data.calculated_price only-bsg": "the price is in the send's answer; list, get and stop do not send it",
     "PATCH /api/campaigns/{id}/stop response data.calculated_price only-bsg": "the price is in the send's answer; list, get and stop do not send it",
+    # added later: send-groups, statistics jobs, the add_to_contact_book/check_stop_list switches
+    "POST /api/campaigns/sms/send request add_to_contact_book only-relaybox": "new phones go to the contact book when asked (off unless asked), as in the other sends",
+    "POST /api/campaigns/sms/send request check_stop_list only-relaybox": "the stop list is checked unless turned off, as in every other send",
+    "POST /api/campaigns/sms/send-individual request add_to_contact_book only-relaybox": "new phones go to the contact book when asked (off unless asked), as in the other sends",
+    "POST /api/campaigns/sms/send-individual request check_stop_list only-relaybox": "the stop list is checked unless turned off, as in every other send",
+    "POST /api/campaigns/sms/send-groups request groups required": "a send to lists must name them: groups, sender and text are required (BSG's `contacts` alternative is not served)",
+    "POST /api/campaigns/sms/send-groups request check_stop_list only-relaybox": "the stop list is checked unless turned off, as in every other send",
+    "POST /api/campaigns/sms/send-groups request short_links[] fields": "short links are accepted as any objects and not acted on",
+    "POST /api/campaigns/rcs/send-groups request callback_url only-relaybox": "status and click callbacks, as every other send has",
+    "POST /api/campaigns/rcs/send-groups request validity_seconds only-relaybox": "accepted as in the other RCS sends (and BSG's own example), not acted on: validity governs expiry",
+    "POST /api/campaigns/sms/send-groups response data.message_type enum": "relaybox's message types are sms and rcs",
+    "POST /api/campaigns/rcs/send-groups response data.message_type enum": "relaybox's message types are sms and rcs",
+    "POST /api/stat/jobs response error enum": "the error codes are enumerated: 0 created, 91 too many jobs (BSG: any integer)",
+    "POST /api/stat/jobs response errorDescription enum": "the error descriptions are enumerated with their codes (BSG: any string)",
+    "DELETE /api/stat/jobs/{id} response error enum": "the error codes are enumerated: 0 deleted, 90 not found (BSG: any integer)",
+    "DELETE /api/stat/jobs/{id} response errorDescription enum": "the error descriptions are enumerated with their codes (BSG: any string)",
+    "GET /api/stat/jobs/{id} query page[offset] only-relaybox": "a job's rows are loaded a page at a time (default 1,000, at most 10,000)",
+    "GET /api/stat/jobs/{id} query page[limit] only-relaybox": "a job's rows are loaded a page at a time (default 1,000, at most 10,000)",
+    "GET /api/stat/jobs/{id} query sort only-relaybox": "the page takes the common list parameters (rows stay in message id order)",
+    "GET /api/stat/jobs/{id} query way only-relaybox": "the page takes the common list parameters (rows stay in message id order)",
 }
 
 

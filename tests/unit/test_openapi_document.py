@@ -23,6 +23,14 @@ WITH_BODY = {
     "PUT /rest/sms/price",
 }
 
+#: Stat job routes: an unknown or another account's key is BSG's error 90 in a 200 body, not a 404.
+JOB_KEY_ROUTES = {"GET /api/stat/jobs/{key}", "DELETE /api/stat/jobs/{key}", "GET /api/x-relaybox/stat/jobs/{key}/csv"}
+#: Routes that take an id in the query, answered 404 when it is not the account's.
+BY_QUERY_ID = {"GET /api/x-relaybox/timeseries"}
+#: Downloads whose 200 is a file (errors stay JSON) and its media types.
+CSV_DOWNLOADS = {"GET /api/x-relaybox/stat/jobs/{key}/csv"}
+CSV = {"text/csv", "application/gzip"}
+
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory) -> FastAPI:
@@ -95,10 +103,12 @@ def test_bodies_and_answers(document):
             assert operation["requestBody"]["required"] is True
         for status, response in operation["responses"].items():
             assert response["content"]["application/json"]["schema"]["$ref"], (name, status)
+            others = set(response["content"]) - {"application/json"}
+            assert others <= (CSV if name in CSV_DOWNLOADS and status == "200" else set()), (name, status)
         expected = {"200"} | ({"429"} if name != "GET /healthz" else {"503"})
         if name.split()[1].startswith("/api/"):
             expected |= {"401", "403", "422"}
-        if "{" in name and name.split()[1].startswith("/api/"):
+        if ("{" in name and name.split()[1].startswith("/api/") and name not in JOB_KEY_ROUTES) or name in BY_QUERY_ID:
             expected |= {"404"}  # an id of another account is 404 (responses.ERRORS_BY_ID)
         assert set(operation["responses"]) == expected, name
 
@@ -150,3 +160,21 @@ def test_request_rules_are_in_the_schema(document):
     assert schemas["LoginRequest"]["required"] == ["api_key"]
     legacy = schemas["SmsRequest"]
     assert set(legacy["discriminator"]["mapping"]) == {"phone", "phones", "individual"}
+
+
+def test_report_and_inbound_routes(document):
+    """The extensions' bracketed parameters, and the CSV download's media types."""
+    assert param(document, "/api/x-relaybox/inbound", "page[limit]") == {"type": "integer", "minimum": 15,
+                                                                        "maximum": 500, "default": 50}
+    assert param(document, "/api/x-relaybox/inbound", "sort")["enum"] == ["id", "date"]
+    assert param(document, "/api/x-relaybox/inbound", "filter[keyword]")["anyOf"][0]["maxLength"] == 64
+    assert param(document, "/api/x-relaybox/timeseries", "interval") == {
+        "type": "string", "enum": ["minute", "hour", "day"], "default": "hour"}
+    job = document["paths"]["/api/stat/jobs/{key}"]["get"]
+    (limit,) = [p for p in job["parameters"] if p["name"] == "page[limit]"]
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}
+    csv = document["paths"]["/api/x-relaybox/stat/jobs/{key}/csv"]["get"]["responses"]["200"]["content"]
+    assert set(csv) == {"application/json", *CSV}
+    schemas = document["components"]["schemas"]
+    assert set(schemas["SmsSendGroupsRequest"]["required"]) == {"groups", "sender", "text"}
+    assert set(schemas["RcsGroupsRequest"]["required"]) == {"groups", "sender", "options"}

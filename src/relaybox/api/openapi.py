@@ -89,6 +89,8 @@ class Contract:
     summary: str | None = None
     #: extra statuses whose body is not an error envelope (e.g. /healthz's 503)
     other: Mapping[int, type[BaseModel]] = field(default_factory=dict)
+    #: other media types the 200 may come as, beside `ok`'s JSON: {media type: JSON Schema} (a CSV download)
+    ok_media: Mapping[str, dict] = field(default_factory=dict)
 
 
 def documented(
@@ -101,9 +103,11 @@ def documented(
     operation_id: str | None = None,
     summary: str | None = None,
     other: Mapping[int, type[BaseModel]] | None = None,
+    ok_media: Mapping[str, dict] | None = None,
 ) -> Callable:
     """Attach an operation's contract to its endpoint function (the function is returned unchanged)."""
-    contract = Contract(security, ok, dict(errors or {}), body, query, operation_id, summary, dict(other or {}))
+    contract = Contract(security, ok, dict(errors or {}), body, query, operation_id, summary, dict(other or {}),
+                        dict(ok_media or {}))
 
     def attach(endpoint: Callable) -> Callable:
         setattr(endpoint, _ATTRIBUTE, contract)
@@ -182,6 +186,7 @@ def _apply(operation: dict, contract: Contract, refs: dict, method: str) -> None
     responses: dict[str, dict] = {}
     if contract.ok is not None:
         responses["200"] = {"description": _DESCRIPTIONS[200], "content": _content(refs[(contract.ok, "serialization")])}
+        responses["200"]["content"].update({media: {"schema": schema} for media, schema in contract.ok_media.items()})
     for status, model in sorted({**contract.errors, **contract.other}.items()):
         entry = responses.setdefault(str(status), {"description": _DESCRIPTIONS.get(status, "Error")})
         entry["content"] = _content(refs[(model, "serialization")])

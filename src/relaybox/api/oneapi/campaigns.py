@@ -99,6 +99,8 @@ async def sms_send_individual(request: Request, platform: PlatformDep, caller: O
 
 
 @router.post("/sms/send-groups")
+@documented(security=ONE_API, body=SmsSendGroupsRequest, ok=r.SmsCampaignResponse, errors=r.ERRORS,
+            operation_id="sms_send_groups", summary="One text, personalised per contact, to contact lists: one campaign")
 async def sms_send_groups(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(SmsSendGroupsRequest, data)

@@ -14,6 +14,9 @@ from fastapi import APIRouter, Request
 from relaybox.api.common import json_response
 from relaybox.api.deps import OneApiCaller, PlatformDep
 from relaybox.api.oneapi import present
+from relaybox.api.oneapi import responses as r
+from relaybox.api.oneapi.queries import InboundListQuery
+from relaybox.api.openapi import ONE_API, documented
 from relaybox.api.oneapi.params import ListParams
 from relaybox.domain.inbound import STOPLISTED, inbound_body
 from relaybox.errors import FieldError
@@ -25,6 +28,8 @@ MAX_FILTER = 64  # characters of a sender, recipient or keyword filter
 
 
 @router.get("")
+@documented(security=ONE_API, query=InboundListQuery, ok=r.InboundPage, errors=r.ERRORS,
+            summary="The account's inbound (mobile-originated) messages (relaybox extension)")
 async def list_inbound(request: Request, platform: PlatformDep, caller: OneApiCaller):
     params = ListParams(request.query_params, sorts=("id", "date"), min_limit=15)
     texts = {}

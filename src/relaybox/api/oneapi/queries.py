@@ -2,7 +2,7 @@
 
 The lists read their parameters by hand (`oneapi/params.py:ListParams`, cheaper than a model per
 request); these models only describe them, one field per parameter, aliased to its bracketed wire
-name.  `tests/unit/test_openapi_params.py` proves each range, enum and default here is the one
+name.  `tests/integration/test_openapi_params.py` proves each range, enum and default here is the one
 `ListParams` enforces.  An empty value (`page[limit]=`) counts as absent.
 """
 
@@ -57,3 +57,57 @@ class MessageListQuery(_Paged):
     filter_from: DateFilter = Field(None, alias="filter[from]", description=f"default: 3 months before to: {DATE}")
     filter_to: DateFilter = Field(None, alias="filter[to]",
                                   description=f"not in the future, at most 3 months after from; default now: {DATE}")
+
+
+class StatJobPageQuery(_Paged):
+    """GET /api/stat/jobs/{key}: one page of the job's rows (in message id order)."""
+
+    page_limit: int = Field(1000, alias="page[limit]", ge=1, le=10000, description="rows per page")
+    sort: Literal["id"] = Field("id", description="accepted for the list conventions; rows are in message id order")
+
+
+class CsvQuery(BaseModel):
+    """GET /api/x-relaybox/stat/jobs/{key}/csv."""
+
+    format: Literal["csv", "csv.gz"] = Field(
+        "csv", description="`csv`: text/csv (gzip-encoded in transit with `Accept-Encoding: gzip`); "
+        "`csv.gz`: the file compressed, application/gzip")
+
+
+RANGE = "`YYYY-MM-DD HH:MM:SS` (UTC) or ISO 8601; widened to whole hours; at most 3 months after from"
+
+
+class BreakdownQuery(BaseModel):
+    """GET /api/x-relaybox/breakdown: the messages accepted in [from, to)."""
+
+    from_: DateFilter = Field(None, alias="from", description=f"default: 30 days before to: {RANGE}")
+    to: DateFilter = Field(None, description=f"default now: {RANGE}")
+
+
+class TimeSeriesQuery(_Paged):
+    """GET /api/x-relaybox/timeseries.  The list parameters (`page[...]`, `sort`, `way`) are checked
+    as everywhere but change nothing: every interval of the range is answered, oldest first."""
+
+    page_limit: int = _page_limit(1)
+    sort: Literal["id"] = "id"
+    from_: DateFilter = Field(None, alias="from", description=f"default: 1 day before to: {RANGE}")
+    to: DateFilter = Field(None, description=f"default now: {RANGE}; at most 5,000 intervals")
+    interval: Literal["minute", "hour", "day"] = "hour"
+    campaign_id: int | None = Field(None, ge=1, le=OFFSET_MAX, description="one campaign's messages only (404 if it is not the account's)")
+
+
+class InboundListQuery(_Paged):
+    """GET /api/x-relaybox/inbound: on received_at (the messages list's date rules)."""
+
+    page_limit: int = _page_limit(15)
+    sort: Literal["id", "date"] = "id"
+    filter_from: DateFilter = Field(None, alias="filter[from]", description=f"default: 3 months before to: {DATE}")
+    filter_to: DateFilter = Field(None, alias="filter[to]",
+                                  description=f"not in the future, at most 3 months after from; default now: {DATE}")
+    filter_sender: str | None = Field(None, alias="filter[sender]", max_length=64,
+                                      description="the subscriber's number (`+` optional)")
+    filter_recipient: str | None = Field(None, alias="filter[recipient]", max_length=64,
+                                         description="the number or sender it was sent to (`+` optional)")
+    filter_keyword: str | None = Field(None, alias="filter[keyword]", max_length=64,
+                                       description="text containing this, case-insensitive (`%` and `_` literal)")
+    filter_action: Literal["stoplisted"] | None = Field(None, alias="filter[action]")

@@ -63,6 +63,8 @@ async def rcs_campaign_send(request: Request, platform: PlatformDep, caller: One
 
 
 @router.post("/api/campaigns/rcs/send-groups")
+@documented(security=ONE_API, body=RcsGroupsRequest, ok=r.SmsCampaignResponse, errors=r.ERRORS,
+            operation_id="rcs_send_groups", summary="RCS content, personalised per contact, to contact lists")
 async def rcs_send_groups(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(RcsGroupsRequest, data)

@@ -11,7 +11,11 @@ from fastapi.responses import StreamingResponse
 
 from relaybox.api.common import json_response, read_json
 from relaybox.api.deps import OneApiCaller, PlatformDep
+from relaybox.api.oneapi import responses as r
 from relaybox.api.oneapi.params import ListParams
+from relaybox.api.oneapi.queries import BreakdownQuery, CsvQuery, StatJobPageQuery, TimeSeriesQuery
+from relaybox.api.oneapi.schemas import StatJobRequest
+from relaybox.api.openapi import ONE_API, documented
 from relaybox.domain.timefmt import format_time
 from relaybox.errors import NotFound, ValidationFailed
 from relaybox.services import breakdowns, stat_jobs
@@ -42,7 +46,18 @@ def _job(job) -> dict:
     }
 
 
+#: The CSV download's other answers (its errors are JSON: StatCsvError).
+_CSV_MEDIA = {
+    "text/csv": {"type": "string", "description": "a header line, then one line per message (RFC 4180); "
+                 "gzip-encoded in transit (Content-Encoding) when the request accepts gzip"},
+    "application/gzip": {"type": "string", "contentMediaType": "application/gzip",
+                         "description": "`?format=csv.gz`: the CSV file compressed (several gzip members, RFC 1952)"},
+}
+
+
 @router.post("/api/stat/jobs")
+@documented(security=ONE_API, body=StatJobRequest, ok=r.StatJobKeyAnswer, errors=r.ERRORS,
+            operation_id="stat_jobs_create", summary="Create an export job (errors in the 200 body: 91)")
 async def create_job(request: Request, platform: PlatformDep, caller: OneApiCaller):
     _, data = await read_json(request)
     try:
@@ -54,12 +69,16 @@ async def create_job(request: Request, platform: PlatformDep, caller: OneApiCall
 
 
 @router.get("/api/stat/jobs")
+@documented(security=ONE_API, ok=r.StatJobList, errors=r.ERRORS, operation_id="stat_jobs_list",
+            summary="The account's export jobs, newest first")
 async def list_jobs(platform: PlatformDep, caller: OneApiCaller):
     jobs = await stat_jobs.list_jobs(platform, caller)
     return json_response({"error": 0, "result": [_job(j) for j in jobs]})
 
 
 @router.get("/api/stat/jobs/{key}")
+@documented(security=ONE_API, query=StatJobPageQuery, ok=r.StatPageAnswer, errors=r.ERRORS,
+            operation_id="stat_jobs_show", summary="One page of a job's rows (errors in the 200 body: 90, 92, 93)")
 async def load_job(key: str, request: Request, platform: PlatformDep, caller: OneApiCaller):
     params = ListParams(request.query_params, sorts=("id",), min_limit=1, max_limit=stat_jobs.PAGE_MAX,
                         default_limit=stat_jobs.PAGE_DEFAULT)
@@ -77,6 +96,8 @@ async def load_job(key: str, request: Request, platform: PlatformDep, caller: On
 
 
 @router.delete("/api/stat/jobs/{key}")
+@documented(security=ONE_API, ok=r.StatJobKeyAnswer, errors=r.ERRORS, operation_id="stat_jobs_delete",
+            summary="Delete a job and its result (errors in the 200 body: 90)")
 async def delete_job(key: str, platform: PlatformDep, caller: OneApiCaller):
     try:
         await stat_jobs.delete_job(platform, caller, key)
@@ -86,6 +107,8 @@ async def delete_job(key: str, platform: PlatformDep, caller: OneApiCaller):
 
 
 @router.get(EXTENSIONS + "/stat/jobs/{key}/csv")
+@documented(security=ONE_API, query=CsvQuery, ok=r.StatCsvError, ok_media=_CSV_MEDIA, errors=r.ERRORS,
+            summary="A finished job's rows as CSV (or .csv.gz); a job error (90, 92, 93) as JSON")
 async def job_csv(key: str, request: Request, platform: PlatformDep, caller: OneApiCaller):
     """The job's result as CSV: `?format=csv.gz` a .csv.gz file; else CSV, gzip-encoded in
     transit when the client accepts it (`Accept-Encoding: gzip`)."""
@@ -143,12 +166,16 @@ def _positive_id(raw: str) -> int:
 
 
 @router.get(EXTENSIONS + "/campaigns/{campaign_id}/breakdown")
+@documented(security=ONE_API, ok=r.BreakdownResponse, errors=r.ERRORS_BY_ID,
+            summary="One campaign's messages by status, network, cost and delivery time")
 async def campaign_breakdown(campaign_id: str, platform: PlatformDep, caller: OneApiCaller):
     found = await breakdowns.campaign_breakdown(platform, caller, _positive_id(campaign_id))
     return json_response({"data": _breakdown(found)})
 
 
 @router.get(EXTENSIONS + "/breakdown")
+@documented(security=ONE_API, query=BreakdownQuery, ok=r.BreakdownResponse, errors=r.ERRORS,
+            summary="The account's messages accepted in [from, to) by status, network, cost and delivery time")
 async def account_breakdown(request: Request, platform: PlatformDep, caller: OneApiCaller):
     q = request.query_params
     start, end = breakdowns.resolve_range(q.get("from"), q.get("to"), platform.clock(),
@@ -158,6 +185,8 @@ async def account_breakdown(request: Request, platform: PlatformDep, caller: One
 
 
 @router.get(EXTENSIONS + "/timeseries")
+@documented(security=ONE_API, query=TimeSeriesQuery, ok=r.TimeSeriesResponse, errors=r.ERRORS_BY_ID,
+            summary="Sent, delivered and failed messages per interval")
 async def time_series(request: Request, platform: PlatformDep, caller: OneApiCaller):
     q = request.query_params
     params = ListParams(q, sorts=("id",), min_limit=1)

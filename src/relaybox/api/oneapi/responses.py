@@ -280,3 +280,177 @@ class StopRefused(RootModel[InvalidCampaignStatus | ValidationErrors]):
 ERRORS = {401: Unauthenticated, 403: Forbidden, 422: ValidationErrors, 429: TooManyRequests}
 #: ... and those addressing one campaign by id.
 ERRORS_BY_ID = {**ERRORS, 404: NotFound}
+
+
+# -- statistics export jobs (BSG's `/api/stat/jobs`): every answer is HTTP 200, errors in BSG's
+# `{"error": code, "errorDescription": ...}` envelope (services/stat_jobs.py, docs/reports.md)
+
+JobStatus = Literal["Pending", "Processing", "Done", "Failed"]
+StatStatus = Literal["Scheduled", "Moderation", "Accepted", "Sending", "Sent", "Delivered", "Expired", "Failed",
+                     "Undelivered", "Unknown", "Read", "Not_service_user"]
+
+
+class StatJobError(_Out):
+    """A stat job's error: 90 `File not found` (unknown key, another account's job, deleted), 91 `Maximum
+    count of exports reached`, 92 `Job is not finished yet` (with the job's `status`), 93 `Job failed`."""
+
+    error: Literal[90, 91, 92, 93]
+    errorDescription: Literal["File not found", "Maximum count of exports reached", "Job is not finished yet",
+                              "Job failed"]
+    status: Literal["Pending", "Processing"] | None = Field(None, description="error 92 only: the job's status")
+
+
+class StatJobKey(_Out):
+    """A job created, or deleted."""
+
+    error: Literal[0]
+    errorDescription: Literal["No errors"]
+    key: str = Field(description="the job's key", examples=["3941ffacdd698b404e"])
+
+
+class StatJobKeyAnswer(RootModel[StatJobKey | StatJobError]):
+    """`POST /api/stat/jobs` (errors: 91) and `DELETE /api/stat/jobs/{key}` (errors: 90)."""
+
+
+class StatJob(_Out):
+    key: str
+    request: dict = Field(description="the filter as it was given")
+    status: JobStatus
+    created_at: Time
+    finished_at: Time | None
+    rows: int | None = Field(description="messages in the result; null until the job is done")
+
+
+class StatJobList(_Out):
+    """`GET /api/stat/jobs`: the account's jobs, newest first."""
+
+    error: Literal[0]
+    result: list[StatJob]
+
+
+class StatRow(_Out):
+    """One exported message (BSG's example row): every value a string or null."""
+
+    message_id: str = Field(pattern=r"^[0-9]+$")
+    message_type: MessageType
+    msisdn: str = Field(pattern=r"^[0-9]+$", description="E.164 digits")
+    country_name: str | None
+    brand: str | None
+    mcc: str | None
+    mnc: str | None
+    originator: str | None = Field(description="the sender")
+    price: Amount
+    currency: str | None
+    time_in: Time = Field(description="accepted")
+    time_sent: Time | None
+    time_dlr: Time | None
+    status: StatStatus
+    body: str | None
+    sl_clicks: None = Field(description="always null: relaybox has no short links")
+
+
+class StatPage(_Out):
+    """`GET /api/stat/jobs/{key}`: one page of a finished job's rows."""
+
+    error: Literal[0]
+    status: Literal["Done"]
+    result: list[StatRow]
+    meta: Meta
+
+
+class StatPageAnswer(RootModel[StatPage | StatJobError]):
+    """`GET /api/stat/jobs/{key}` (errors: 90, 92, 93)."""
+
+
+class StatCsvError(RootModel[StatJobError]):
+    """The CSV download's JSON answer: the job's error (90, 92, 93) instead of the file."""
+
+
+# -- relaybox's report extensions (`/api/x-relaybox/`): docs/reports.md
+
+
+class BreakdownCost(_Out):
+    value: Amount
+    currency: str | None = Field(description="the account's currency")
+
+
+class NetworkBreakdown(_Out):
+    country: str = Field(description="ISO 3166 alpha-2")
+    country_name: str | None
+    brand: str | None = Field(description="the operator; null where unknown")
+    mcc: str | None
+    mnc: str | None
+    total: int = Field(ge=0)
+    statuses: dict[str, int] = Field(description="messages per status (statuses with messages)")
+    cost: Amount
+
+
+class HistogramBucket(_Out):
+    le: int = Field(description="the bucket's upper edge in seconds (259200: slower than a day)")
+    count: int = Field(ge=0)
+
+
+class DeliveryTime(_Out):
+    """Delivered messages' `delivered_at − sent_at` in seconds; percentiles are bucket upper edges."""
+
+    count: int = Field(ge=0)
+    p50: int | None
+    p90: int | None
+    p99: int | None
+    histogram: list[HistogramBucket]
+
+
+class Breakdown(_Out):
+    total: int = Field(ge=0)
+    statuses: dict[str, int] = Field(description="messages now in each status, zeros included")
+    cost: BreakdownCost
+    networks: list[NetworkBreakdown] = Field(description="by country and operator, most messages first")
+    delivery_time: DeliveryTime
+    campaign_id: int | None = Field(None, description="a campaign's breakdown only")
+    from_: Time | None = Field(None, alias="from", description="an account's breakdown only: the range's start")
+    to: Time | None = Field(None, description="an account's breakdown only: the range's end (excluded)")
+
+
+class BreakdownResponse(_Out):
+    data: Breakdown
+
+
+class SeriesPoint(_Out):
+    at: Time = Field(description="the interval's start")
+    sent: int = Field(ge=0)
+    delivered: int = Field(ge=0)
+    failed: int = Field(ge=0)
+
+
+class TimeSeries(_Out):
+    interval: Literal["minute", "hour", "day"]
+    from_: Time = Field(alias="from")
+    to: Time
+    campaign_id: int | None
+    points: list[SeriesPoint] = Field(description="every interval of the range, zeros included")
+
+
+class TimeSeriesResponse(_Out):
+    data: TimeSeries
+
+
+class InboundMessage(_Out):
+    """An inbound (mobile-originated) message (docs/inbound.md)."""
+
+    id: int = Field(ge=1)
+    from_: str = Field(alias="from", description="the sender's number (MSISDN) as the SMSC gave it")
+    to: str = Field(description="the number it was sent to")
+    text: str
+    encoding: str = Field(description="how the text was read from the PDU's data_coding: gsm7, ascii, latin1, "
+                          "cyrillic, hebrew, ucs2, or binary (the octets as hexadecimal)")
+    parts: int = Field(ge=1)
+    received_at: Time
+    route: Literal["number", "last_sender"] = Field(
+        description="how it was matched to the account: the number is the account's, or the last sender to that phone")
+    reply_to_message_id: int | None
+    action: Literal["stoplisted"] | None = Field(description="`stoplisted`: its keyword put the sender on the stop list")
+
+
+class InboundPage(_Out):
+    data: list[InboundMessage]
+    meta: Meta

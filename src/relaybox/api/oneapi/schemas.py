@@ -8,9 +8,9 @@ and listed in docs/compatibility.md; unknown fields are ignored, as BSG does.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
 
 # -- Field types.  Parsing takes the lenient Python types; what the services then enforce (the rules
 # both families share, domain/rules.py and domain/phone.py) is added to the JSON Schema only, so that
@@ -212,16 +212,24 @@ class RcsCampaignRequest(_Body):
 
 
 class RcsGroupsRequest(_Body):
-    groups: Annotated[list[GroupId], Field(min_length=1, max_length=MAX_GROUPS)]
-    sender: str  # the RCS agent
-    options: dict
-    alternative_channel: AlternativeChannel | None = None
-    start_at: str | None = None
-    tariff_code: int | None = None
-    validity: int | None = None
-    validity_seconds: int | None = None
-    callback_url: Annotated[str, Field(max_length=500)] | None = None
-    add_to_contact_book: bool = True
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{"groups": [1], "sender": "rcs_agent", "options": {"text": "Hello {name}"}, "alternative_channel": {"sms": {"sender": "relaybox", "text": "Hello {name}"}}}]})
+
+    groups: Annotated[list[GroupId], Field(min_length=1, max_length=MAX_GROUPS)] = Field(
+        description="contact list ids of the account; a contact in several lists gets one message")
+    sender: str = Field(description="the RCS agent")
+    options: dict = Field(description="RCS content: `{\"text\": ...}` or `{\"cards\": [...]}` with suggestions (each "
+                          "problem reported with its path); `{field}` placeholders in its texts are filled per "
+                          "contact (`{{`, `}}`: literal braces)")
+    alternative_channel: AlternativeChannel | None = Field(
+        None, description="the SMS sent where RCS is not delivered; its text's `{field}` placeholders are filled "
+        "per contact too")
+    start_at: StartAt = None
+    tariff_code: TariffCode = None
+    validity: Validity = None
+    validity_seconds: int | None = None  # accepted, not acted on (validity governs expiry)
+    # Not in the spec's SendRcsCampaignGroups, but in every other send: status and click callbacks.
+    callback_url: CallbackUrl = None
+    add_to_contact_book: bool = Field(True, description="accepted; the recipients are already in the contact book")
     check_stop_list: bool = True
 
 
@@ -239,3 +247,49 @@ class RcsMessageRequest(_Body):
     validity_seconds: int | None = None
     add_to_contact_book: bool = True
     check_stop_list: bool = True
+
+
+# -- statistics export jobs: `services/stat_jobs.py:parse_request` reads the body by hand (its
+# error paths and codes); this schema-only model describes what it accepts, and
+# tests/unit/test_openapi_stat_job_request.py proves the two agree.
+
+StatTime = Annotated[str, Field(description="`YYYY-MM-DD HH:MM:SS` (UTC) or ISO 8601 with `T` and an optional offset")]
+Ignored = Annotated[object, Field(description="accepted and ignored (BSG's short links and sources are not modelled)")]
+
+
+class StatJobByMessage(_Body):
+    """Export the account's messages with these ids."""
+
+    type: Literal["message"]
+    message_id: Annotated[list[Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]], Field(max_length=10000)]
+
+
+class StatJobByParams(_Body):
+    """Export the account's messages matching every given term."""
+
+    type: Literal["params"]
+    time_in_from: StatTime = Field(description="accepted at or after (created_at)")
+    time_in_to: StatTime = Field(description="accepted at or before; not before time_in_from, at most 3 months after it")
+    time_sent_from: StatTime | None = None
+    time_sent_to: StatTime | None = Field(None, description="not before time_sent_from")
+    phones: Annotated[list[PhoneValue], Field(max_length=10000)] | None = None
+    country: str | None = Field(None, description="ISO 3166 alpha-2 code (`UA`) or English name (`Ukraine`)")
+    operator_id: str | None = Field(None, description="the operator's MCC and MNC (`25501`)",
+                                    json_schema_extra={"pattern": r"^(?:[0-9]{5,6})?$"})
+    status: Literal["Delivered", "Undelivered", "Expired", "Failed", "Unknown", "Sent", "Sending", "Accepted",
+                    "Scheduled", "Moderation", "Rejected", ""] | None = None
+    campaign_id: int | None = Field(None, strict=True, ge=1, le=2**63 - 1,
+                                    description="relaybox's addition: one campaign's messages")
+    sender: Ignored = None
+    source: Ignored = None
+    sl_clicks: Ignored = None
+    sl_clicks_comp: Ignored = None
+    sl_clicks_count: Ignored = None
+
+
+class StatJobRequest(RootModel[Annotated[StatJobByMessage | StatJobByParams, Field(discriminator="type")]]):
+    """`POST /api/stat/jobs` (BSG's StatJobsCreateRequest): by message ids, or by filters."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"type": "params", "time_in_from": "2026-11-01 00:00:00", "time_in_to": "2026-11-30 23:59:59",
+         "status": "Delivered"}]})
