@@ -1,7 +1,7 @@
 """relaybox's OpenAPI document against BSG's published spec, field by field (tests/unit/openapi_shapes.py).
 
 For every operation both have (BSG's spec as the official client `bsg_api` carries it), request
-bodies, query parameters and 200 bodies must agree in field names, required-ness (requests), JSON
+bodies, query parameters and success (200/201) bodies must agree in field names, required-ness (requests), JSON
 types and enums — except for the differences in `INTENDED`, each of which docs/compatibility.md
 lists under "OpenAPI differences" with the same reason.  A new difference fails the test; so does
 a listed one that went away (remove it from both places).
