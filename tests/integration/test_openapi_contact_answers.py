@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from tests.factories import make_account
 from tests.integration.test_openapi_answers import Checker
+from tests.integration.test_openapi_params import cases
 
 FAMILIES = ("/api/contacts", "/api/groups", "/api/stoplist")
 
@@ -122,3 +123,37 @@ async def test_every_contact_book_operation_answers_as_documented(app, client, h
     succeeded = {(m, p) for m, p, status in check.seen if status in (200, 201, 204)}
     assert operations - succeeded == set()
     assert {200, 201, 204, 401, 404, 422, 429} <= {status for _, _, status in check.seen}
+
+
+async def test_contact_book_list_parameters_match_the_document(app, client, headers):
+    """Each documented bound and enum of the contact-book lists is the one the list enforces
+    (the search criteria are checked together, above and in test_contacts_api.py)."""
+    document = app.openapi()
+    checked = 0
+    lists = ["/api/contacts", "/api/contacts/search", "/api/groups", "/api/groups/search", "/api/stoplist",
+             "/api/stoplist/search"]
+    for path in lists:
+        parameters = document["paths"][path]["get"]["parameters"]
+        for parameter in parameters:
+            name = parameter["name"]
+            assert parameter["in"] == "query" and parameter["required"] is False
+            if name.startswith("search"):
+                continue
+            for value, accepted in cases(parameter["schema"]):
+                r = await client.get(path, params={name: value}, headers=headers)
+                if accepted and name == "contact_group_id" and r.status_code == 422:  # in range, no such list
+                    assert "does not exist" in r.json()["errors"][name][0], r.text
+                else:
+                    assert r.status_code == (200 if accepted else 422), (path, name, value, r.text)
+                if not accepted:
+                    assert name.replace("[", ".").rstrip("]") in r.json()["errors"], (path, name, r.text)
+                checked += 1
+        defaults = {p["name"]: p["schema"].get("default") for p in parameters}
+        page = (await client.get(path, headers=headers)).json()
+        if "meta" in page:
+            assert page["meta"]["page"]["limit"] == defaults["page[limit]"] == 50
+            assert page["meta"]["page"]["offset"] == defaults["page[offset]"] == 0
+    assert checked > 40
+    ids = {p["name"]: p["schema"] for p in document["paths"]["/api/contacts"]["get"]["parameters"]}["groups[]"]
+    r = await client.get("/api/contacts", params=[("groups[]", "1")] * (ids["maxItems"] + 1), headers=headers)
+    assert r.status_code == 422 and "groups" in r.json()["errors"]

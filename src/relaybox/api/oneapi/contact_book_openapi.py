@@ -11,7 +11,7 @@ says so.  `tests/integration/test_openapi_contact_answers.py` validates real ans
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -25,6 +25,8 @@ ListSearchField = Literal["id", "name", "description", "items", "created_at", "p
 StoplistSearchField = Literal["id", "phone", "created_at", "type"]  # STOPLIST_SEARCH
 _OPERATOR = ("absent: `like` for text fields, `=` otherwise; each field takes only some operators "
              "(id, numbers, dates: = >= > < <=; texts and phone: like =)")
+#: An id in the query (`contact_book.query_ids`: 1 to 18 digits).
+QueryId = Annotated[int, Field(ge=1, le=10**18 - 1)]
 _CONTACT_FIELD = "id, phone, group_id, created_at, or the id of one of your custom fields"
 
 # -- query parameters
@@ -64,10 +66,9 @@ class ContactListQuery(_Page):
     """GET /api/contacts."""
 
     page_limit: int = _limit(20)
-    groups: list[int] | None = Field(None, alias="groups[]", max_length=1000,
-                                     description="only contacts in these lists (`groups[]=1&groups[]=2`; "
-                                                 "`groups=1` is read too); an unknown list is 422",
-                                     json_schema_extra={"items": {"type": "integer", "minimum": 1}})
+    groups: list[QueryId] = Field([], alias="groups[]", max_length=1000,
+                                  description="only contacts in these lists (`groups[]=1&groups[]=2`; "
+                                              "`groups=1` is read too); an unknown list is 422")
 
 
 class ContactSearchQuery(_criteria(str, _CONTACT_FIELD), _Sorted):  # type: ignore[misc]
@@ -80,12 +81,11 @@ class ContactSearchQuery(_criteria(str, _CONTACT_FIELD), _Sorted):  # type: igno
 class ContactsDeleteQuery(BaseModel):
     """POST /api/contacts/delete: at least one of the two."""
 
-    contact_ids: list[int] | None = Field(None, alias="contact_ids[]", max_length=5000,
-                                          json_schema_extra={"items": {"type": "integer", "minimum": 1}},
-                                          description="contacts to delete (`contact_ids=1` is read too)")
-    group_ids: list[int] | None = Field(None, alias="group_ids[]", max_length=100,
-                                        json_schema_extra={"items": {"type": "integer", "minimum": 1}},
-                                        description="delete every contact of these lists (`group_ids=1` too)")
+    contact_ids: list[QueryId] = Field([], alias="contact_ids[]", max_length=5000,
+                                       description="contacts to delete (`contact_ids=1` is read too); an "
+                                                   "unknown id is 422")
+    group_ids: list[QueryId] = Field([], alias="group_ids[]", max_length=100,
+                                     description="delete every contact of these lists (`group_ids=1` too); an unknown list is 422")
 
 
 class ListListQuery(_Page):
