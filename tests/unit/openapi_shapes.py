@@ -225,8 +225,9 @@ def differences(document: dict) -> tuple[list[str], list[str]]:
                 else:
                     out += compare(f"{name} query {wire}", doc_shape(ours_query[wire]["schema"], document),
                                    bsg_shape(bsg.query[wire]), request=True)
-            ok = operation["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema")
-            if "200" in bsg.responses and ok is not None:
-                out += compare(f"{name} response", doc_shape(ok, document), bsg_shape(bsg.responses["200"]),
-                               request=False)
+            for status in ("200", "201"):  # the success answer: 201 for the creates
+                ok = operation["responses"].get(status, {}).get("content", {}).get("application/json", {}).get("schema")
+                if status in bsg.responses and ok is not None:
+                    out += compare(f"{name} response", doc_shape(ok, document), bsg_shape(bsg.responses[status]),
+                                   request=False)
     return out, compared

@@ -1,7 +1,7 @@
 """relaybox's OpenAPI document against BSG's published spec, field by field (tests/unit/openapi_shapes.py).
 
 For every operation both have (BSG's spec as the official client `bsg_api` carries it), request
-bodies, query parameters and 200 bodies must agree in field names, required-ness (requests), JSON
+bodies, query parameters and success (200/201) bodies must agree in field names, required-ness (requests), JSON
 types and enums — except for the differences in `INTENDED`, each of which docs/compatibility.md
 lists under "OpenAPI differences" with the same reason.  A new difference fails the test; so does
 a listed one that went away (remove it from both places).
@@ -47,6 +47,23 @@ INTENDED: dict[str, str] = {
     "POST /api/messages/send request telegram only-bsg": "relaybox sends no Telegram",
     "POST /api/messages/send request viber only-bsg": "relaybox sends no Viber",
     "POST /api/messages/send request voice only-bsg": "relaybox sends no voice messages",
+    # the contact book (contacts, lists, stop list)
+    "POST /api/contacts request phone type": "phone numbers as JSON integers or digit strings",
+    "PUT /api/contacts/{id} request phone type": "phone numbers as JSON integers or digit strings",
+    "POST /api/stoplist/attach request phones[] type": "phone numbers as JSON integers or digit strings",
+    "POST /api/contacts request groups[] type": "lists by id, as BSG's examples send them, or as objects with an id, as BSG types them",
+    "PUT /api/contacts/{id} request groups[] type": "lists by id, as BSG's examples send them, or as objects with an id, as BSG types them",
+    "POST /api/contacts request fields[].value type": "a field value may be a JSON number as well as a string (null clears it)",
+    "PUT /api/contacts/{id} request fields[].value type": "a field value may be a JSON number as well as a string (null clears it)",
+    "GET /api/contacts/search query sort enum": "the sort keys relaybox serves are enumerated (BSG: any string)",
+    "GET /api/groups/search query sort enum": "the sort keys relaybox serves are enumerated (BSG: any string)",
+    "GET /api/stoplist/search query sort enum": "the sort keys relaybox serves are enumerated (BSG: any string)",
+    "GET /api/stoplist query type enum": "the stop-list types are enumerated (BSG: any string)",
+    "POST /api/stoplist/attach request types[] enum": "the stop-list types are enumerated (BSG: any string)",
+    "POST /api/stoplist/detach request types[] enum": "the stop-list types are enumerated (BSG: any string)",
+    "GET /api/stoplist response data[].whatsapp_stoplist only-relaybox": "relaybox keeps a WhatsApp stop list too (type whatsapp) and says whether a phone is on it",
+    "GET /api/stoplist/search response data[].whatsapp_stoplist only-relaybox": "relaybox keeps a WhatsApp stop list too (type whatsapp) and says whether a phone is on it",
+    "POST /api/stoplist/attach response data[].whatsapp_stoplist only-relaybox": "relaybox keeps a WhatsApp stop list too (type whatsapp) and says whether a phone is on it",
     # responses: relaybox sends a subset of what BSG types
     "POST /api/campaigns/sms/send response data.message_type enum": "relaybox's message types are sms and rcs",
     "POST /api/campaigns/sms/send-individual response data.message_type enum": "relaybox's message types are sms and rcs",

@@ -13,7 +13,8 @@ into the document FastAPI generates:
                                           # its wire name (`page[limit]`), with ge/le, Literal, default
         body=ThingCreateRequest,          # the request body model (the one `parse_model` uses, or a
                                           # schema-only model that a test proves equal to the parser)
-        ok=ThingResponse,                 # the 200 body
+        ok=ThingResponse,                 # the success body (None with status=204: no body)
+        status=200,                       # the success status: 201 for a create, 204 for a delete
         errors=ONE_API_ERRORS,            # {status: model} for the error envelopes it can answer
         operation_id="things",            # BSG's operationId when BSG has the operation
     )
@@ -66,6 +67,8 @@ _ATTRIBUTE = "__relaybox_openapi__"
 
 _DESCRIPTIONS = {
     200: "Success",
+    201: "Created",
+    204: "Done: no body",
     401: "No or unknown credentials",
     403: "The account is blocked",
     404: "Not found (also another account's id)",
@@ -91,6 +94,8 @@ class Contract:
     other: Mapping[int, type[BaseModel]] = field(default_factory=dict)
     #: other media types the 200 may come as, beside `ok`'s JSON: {media type: JSON Schema} (a CSV download)
     ok_media: Mapping[str, dict] = field(default_factory=dict)
+    #: the success status (`ok` is its body; 204 has none)
+    status: int = 200
 
 
 def documented(
@@ -104,10 +109,16 @@ def documented(
     summary: str | None = None,
     other: Mapping[int, type[BaseModel]] | None = None,
     ok_media: Mapping[str, dict] | None = None,
+    status: int = 200,
 ) -> Callable:
-    """Attach an operation's contract to its endpoint function (the function is returned unchanged)."""
+    """Attach an operation's contract to its endpoint function (the function is returned unchanged).
+
+    Raises ValueError for a 204 with a body (`ok`).
+    """
+    if status == 204 and ok is not None:
+        raise ValueError("a 204 answer has no body: ok=None")
     contract = Contract(security, ok, dict(errors or {}), body, query, operation_id, summary, dict(other or {}),
-                        dict(ok_media or {}))
+                        dict(ok_media or {}), status)
 
     def attach(endpoint: Callable) -> Callable:
         setattr(endpoint, _ATTRIBUTE, contract)
@@ -185,8 +196,12 @@ def _apply(operation: dict, contract: Contract, refs: dict, method: str) -> None
         operation["parameters"] = keep + _parameters(contract.query)
     responses: dict[str, dict] = {}
     if contract.ok is not None:
-        responses["200"] = {"description": _DESCRIPTIONS[200], "content": _content(refs[(contract.ok, "serialization")])}
-        responses["200"]["content"].update({media: {"schema": schema} for media, schema in contract.ok_media.items()})
+        responses[str(contract.status)] = {"description": _DESCRIPTIONS[contract.status],
+                                           "content": _content(refs[(contract.ok, "serialization")])}
+        responses[str(contract.status)]["content"].update(
+            {media: {"schema": schema} for media, schema in contract.ok_media.items()})
+    elif contract.status == 204:
+        responses["204"] = {"description": _DESCRIPTIONS[204]}
     for status, model in sorted({**contract.errors, **contract.other}.items()):
         entry = responses.setdefault(str(status), {"description": _DESCRIPTIONS.get(status, "Error")})
         entry["content"] = _content(refs[(model, "serialization")])

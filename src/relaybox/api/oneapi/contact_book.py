@@ -8,10 +8,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from starlette.datastructures import QueryParams
 
-from relaybox.domain.contacts import Contact, ContactField, ContactList, Criterion, StopListEntry
+from relaybox.domain.contacts import (
+    DESCRIPTION_LENGTH,
+    FIELD_NAME_LENGTH,
+    FIELD_TYPES,
+    LIST_NAME_LENGTH,
+    MAX_VALUE_LENGTH,
+    STOPLIST_TYPES,
+    Contact,
+    ContactField,
+    ContactList,
+    Criterion,
+    StopListEntry,
+)
 from relaybox.domain.timefmt import format_time
 from relaybox.errors import FieldError, NotFound, ValidationFailed
 from relaybox.services.contacts import FieldInput, RawCriterion
@@ -19,8 +31,17 @@ from relaybox.services.contacts import FieldInput, RawCriterion
 #: An id in a body: a positive integer the store can hold.
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 PhoneValue = int | str
+#: What the document says of a phone in a body (the rule is domain/contacts.py `contact_phone`).
+PHONE_SCHEMA = {"anyOf": [{"type": "integer"}, {"type": "string"}],
+                "description": "E.164 digits (9 to 15), as a JSON integer or a digit string"}
 #: `search_fields[N]`: how many criteria one request may give (relaybox's bound).
 MAX_CRITERIA = 10
+
+
+def _text(lengths: tuple[int, int], description: str, *, nullable: bool = False) -> dict:
+    """The JSON Schema of a text the services check (domain/contacts.py), for `WithJsonSchema`."""
+    text = {"type": "string", "minLength": lengths[0], "maxLength": lengths[1], "description": description}
+    return {"anyOf": [text, {"type": "null"}]} if nullable else text
 
 
 class _Body(BaseModel):
@@ -28,33 +49,60 @@ class _Body(BaseModel):
 
 
 class FieldPair(_Body):
-    id: object = None
-    value: object = None
+    """A custom field's value in a contact body; the services check both parts (422 at `fields.N.id|value`)."""
+
+    id: Annotated[object, WithJsonSchema({"type": "integer", "minimum": 1,
+                                          "description": "the id of one of your custom fields"})] = None
+    value: Annotated[object, WithJsonSchema({
+        "anyOf": [{"type": "string", "maxLength": MAX_VALUE_LENGTH}, {"type": "number"}, {"type": "null"}],
+        "description": "text: any text; number: a decimal number; date: `YYYY-MM-DD` or a date and time. "
+                       "null or an empty string clears the value"})] = None
+
+
+#: `groups` items of a contact body: a list id, or a list object with an `id`.
+_GROUP_REF = {"anyOf": [{"type": "integer", "minimum": 1},
+                        {"type": "object", "properties": {"id": {"type": "integer", "minimum": 1}},
+                         "required": ["id"]}]}
 
 
 class StoreContact(_Body):
     """`StoreContact` / `ContactUpdateRequest`: `groups` are list ids (or list objects with an `id`)."""
 
-    phone: PhoneValue
+    phone: Annotated[PhoneValue, WithJsonSchema(PHONE_SCHEMA)]
     fields: Annotated[list[FieldPair], Field(max_length=100)] = []
-    groups: Annotated[list[object], Field(max_length=100)] = []
+    groups: Annotated[list[object], Field(max_length=100),
+                      WithJsonSchema({"type": "array", "items": _GROUP_REF, "maxItems": 100,
+                                      "description": "the lists the contact is in (PUT: replaces them)"})] = []
 
 
 class ListBody(_Body):
     """`ContactListCreateRequest` / `ContactListUpdateRequest`."""
 
-    name: str
-    description: str | None = None
-    default: bool | None = None
+    name: Annotated[str, WithJsonSchema(_text(LIST_NAME_LENGTH, "unique in the account, not blank"))]
+    description: Annotated[str | None, WithJsonSchema(_text(DESCRIPTION_LENGTH, "PUT: absent keeps it, null clears it",
+                                                            nullable=True))] = None
+    default: bool | None = Field(None, description="true makes it the account's default list")
 
 
 class FieldBody(_Body):
     """`ContactFieldCreateRequest`."""
 
-    name: str
-    type: str
-    description: str | None = None
+    name: Annotated[str, WithJsonSchema(_text(FIELD_NAME_LENGTH, "unique in the account; no braces or control "
+                                                                 "characters, not blank"))]
+    type: Annotated[str, WithJsonSchema({"type": "string", "enum": list(FIELD_TYPES)})]
+    description: Annotated[str | None, WithJsonSchema(_text(DESCRIPTION_LENGTH, "", nullable=True))] = None
     is_visible: bool = True
+
+
+class FieldUpdateBody(_Body):
+    """`ContactFieldUpdateRequest`, for the document only: `PATCH /api/contacts/fields/{id}` reads the
+    three keys by hand (an absent key keeps its value) and the services check them as here."""
+
+    name: Annotated[str, WithJsonSchema(_text(FIELD_NAME_LENGTH, "unique in the account; no braces or control "
+                                                                 "characters, not blank"))] = None  # type: ignore[assignment]
+    description: Annotated[str | None, WithJsonSchema(_text(DESCRIPTION_LENGTH, "null clears it",
+                                                            nullable=True))] = None
+    is_visible: bool = None  # type: ignore[assignment]
 
 
 class IdsBody(_Body):
@@ -70,18 +118,25 @@ class MembersBody(_Body):
     groups: Annotated[list[Id], Field(min_length=1, max_length=100)]
 
 
+#: The stop-list types, as the document enumerates them (the services check them: 422 at `types.N`).
+_TYPES_SCHEMA = {"type": "array", "items": {"type": "string", "enum": list(STOPLIST_TYPES)}, "minItems": 1,
+                 "maxItems": 4, "description": "the channels' stop lists"}
+
+
 class StoplistAddBody(_Body):
     """`StoplistAddRequest`."""
 
-    phones: Annotated[list[PhoneValue], Field(min_length=1, max_length=1000)]
-    types: Annotated[list[str], Field(max_length=4)]
+    phones: Annotated[list[PhoneValue], Field(min_length=1, max_length=1000),
+                      WithJsonSchema({"type": "array", "items": PHONE_SCHEMA, "minItems": 1, "maxItems": 1000,
+                                      "description": "a phone not in the book becomes a contact"})]
+    types: Annotated[list[str], Field(max_length=4), WithJsonSchema(_TYPES_SCHEMA)]
 
 
 class StoplistRemoveBody(_Body):
     """`StoplistRemoveRequest`."""
 
-    ids: Annotated[list[Id], Field(min_length=1, max_length=200)]
-    types: Annotated[list[str], Field(max_length=4)]
+    ids: Annotated[list[Id], Field(min_length=1, max_length=200, description="contact ids")]
+    types: Annotated[list[str], Field(max_length=4), WithJsonSchema(_TYPES_SCHEMA)]
 
 
 def path_id(raw: str) -> int:

@@ -8,8 +8,11 @@ from fastapi.responses import Response
 from relaybox.api.common import json_response, parse_model, read_json
 from relaybox.api.deps import OneApiCaller, PlatformDep
 from relaybox.api.oneapi import contact_book as shapes
-from relaybox.api.oneapi.contact_book import FieldBody, IdsBody, StoreContact, path_id
+from relaybox.api.oneapi import contact_book_openapi as doc
+from relaybox.api.oneapi import responses as r
+from relaybox.api.oneapi.contact_book import FieldBody, FieldUpdateBody, IdsBody, StoreContact, path_id
 from relaybox.api.oneapi.params import ListParams
+from relaybox.api.openapi import ONE_API, documented
 from relaybox.errors import ValidationFailed
 from relaybox.services import contacts
 from relaybox.services.dedup import check_duplicate
@@ -28,12 +31,16 @@ def no_content() -> Response:
 
 
 @router.get("/fields")
+@documented(security=ONE_API, ok=doc.ContactFieldCollection, errors=r.ERRORS, operation_id="contact_fields",
+            summary="The account's custom fields")
 async def list_fields(platform: PlatformDep, caller: OneApiCaller):
     found = await contacts.list_fields(platform, caller.account_id)
     return json_response({"data": [shapes.contact_field(f) for f in found]})
 
 
 @router.post("/fields")
+@documented(security=ONE_API, body=FieldBody, ok=doc.ContactFieldResponse, status=201, errors=r.ERRORS,
+            operation_id="contact_field_create", summary="Add a custom field")
 async def create_field(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(FieldBody, data)
@@ -44,6 +51,9 @@ async def create_field(request: Request, platform: PlatformDep, caller: OneApiCa
 
 
 @router.post("/fields/delete")
+@documented(security=ONE_API, body=IdsBody, ok=None, status=204, errors=r.ERRORS,
+            operation_id="post_contactsFieldsDelete",
+            summary="Delete custom fields and their values; an unknown id refuses all")
 async def delete_fields(request: Request, platform: PlatformDep, caller: OneApiCaller):
     _, data = await read_json(request)
     body = parse_model(IdsBody, data)
@@ -52,6 +62,9 @@ async def delete_fields(request: Request, platform: PlatformDep, caller: OneApiC
 
 
 @router.patch("/fields/{field_id}")
+@documented(security=ONE_API, body=FieldUpdateBody, ok=doc.ContactFieldResponse, errors=r.ERRORS_BY_ID,
+            operation_id="contact_field_update",
+            summary="Rename, describe, show or hide a custom field (its type stays)")
 async def update_field(field_id: str, request: Request, platform: PlatformDep, caller: OneApiCaller):
     _, data = await read_json(request)
     changes = {k: data[k] for k in ("name", "description", "is_visible") if k in data}
@@ -63,6 +76,8 @@ async def update_field(field_id: str, request: Request, platform: PlatformDep, c
 
 
 @router.get("")
+@documented(security=ONE_API, query=doc.ContactListQuery, ok=doc.ContactPage, errors=r.ERRORS,
+            operation_id="contacts", summary="The contacts, optionally of some lists")
 async def list_contacts(request: Request, platform: PlatformDep, caller: OneApiCaller):
     params = ListParams(request.query_params, sorts=("id",), min_limit=15, default_limit=20)
     params.check()
@@ -73,6 +88,8 @@ async def list_contacts(request: Request, platform: PlatformDep, caller: OneApiC
 
 
 @router.get("/search")
+@documented(security=ONE_API, query=doc.ContactSearchQuery, ok=doc.ContactSearchPage, errors=r.ERRORS,
+            operation_id="contacts_search", summary="Contacts matching criteria")
 async def search_contacts(request: Request, platform: PlatformDep, caller: OneApiCaller):
     params = ListParams(request.query_params, sorts=("id", "phone"), min_limit=15)
     params.check()
@@ -85,6 +102,8 @@ async def search_contacts(request: Request, platform: PlatformDep, caller: OneAp
 
 
 @router.post("")
+@documented(security=ONE_API, body=StoreContact, ok=doc.ContactResponse, status=201, errors=r.ERRORS,
+            operation_id="contact_create", summary="Add a contact")
 async def create_contact(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(StoreContact, data)
@@ -95,6 +114,8 @@ async def create_contact(request: Request, platform: PlatformDep, caller: OneApi
 
 
 @router.post("/delete")
+@documented(security=ONE_API, query=doc.ContactsDeleteQuery, ok=None, status=204, errors=r.ERRORS,
+            operation_id="contacts_delete", summary="Delete contacts by id or by list")
 async def delete_contacts(request: Request, platform: PlatformDep, caller: OneApiCaller):
     query = request.query_params
     contact_ids = shapes.query_ids(query, "contact_ids", "contact_ids", MAX_DELETE)
@@ -106,12 +127,16 @@ async def delete_contacts(request: Request, platform: PlatformDep, caller: OneAp
 
 
 @router.get("/{contact_id}")
+@documented(security=ONE_API, ok=doc.ContactResponse, errors=r.ERRORS_BY_ID, operation_id="contact",
+            summary="One contact")
 async def get_contact(contact_id: str, platform: PlatformDep, caller: OneApiCaller):
     found = await contacts.get_contact(platform, caller.account_id, path_id(contact_id))
     return json_response({"data": shapes.contact(found)})
 
 
 @router.put("/{contact_id}")
+@documented(security=ONE_API, body=StoreContact, ok=doc.ContactResponse, errors=r.ERRORS_BY_ID,
+            operation_id="contact_update", summary="Replace a contact's phone, field values and lists")
 async def update_contact(contact_id: str, request: Request, platform: PlatformDep, caller: OneApiCaller):
     number = path_id(contact_id)
     _, data = await read_json(request)
@@ -122,6 +147,8 @@ async def update_contact(contact_id: str, request: Request, platform: PlatformDe
 
 
 @router.delete("/{contact_id}")
+@documented(security=ONE_API, ok=None, status=204, errors=r.ERRORS_BY_ID, operation_id="contact_delete",
+            summary="Delete a contact")
 async def delete_contact(contact_id: str, platform: PlatformDep, caller: OneApiCaller):
     await contacts.delete_contact(platform, caller.account_id, path_id(contact_id))
     return no_content()

@@ -8,8 +8,11 @@ from fastapi.responses import Response
 from relaybox.api.common import json_response, parse_model, read_json
 from relaybox.api.deps import OneApiCaller, PlatformDep
 from relaybox.api.oneapi import contact_book as shapes
+from relaybox.api.oneapi import contact_book_openapi as doc
+from relaybox.api.oneapi import responses as r
 from relaybox.api.oneapi.contact_book import ListBody, MembersBody, path_id
 from relaybox.api.oneapi.params import ListParams
+from relaybox.api.openapi import ONE_API, documented
 from relaybox.services import contacts
 from relaybox.services.dedup import check_duplicate
 
@@ -17,6 +20,8 @@ router = APIRouter(prefix="/api/groups", tags=["contact lists"])
 
 
 @router.get("")
+@documented(security=ONE_API, query=doc.ListListQuery, ok=doc.ContactListPage, errors=r.ERRORS,
+            operation_id="contact_lists", summary="The contact lists")
 async def list_lists(request: Request, platform: PlatformDep, caller: OneApiCaller):
     params = ListParams(request.query_params, sorts=("id",), min_limit=15)
     params.check()
@@ -25,6 +30,8 @@ async def list_lists(request: Request, platform: PlatformDep, caller: OneApiCall
 
 
 @router.get("/search")
+@documented(security=ONE_API, query=doc.ListSearchQuery, ok=doc.ContactListSearchPage, errors=r.ERRORS,
+            operation_id="contact_list_search", summary="Contact lists matching criteria")
 async def search_lists(request: Request, platform: PlatformDep, caller: OneApiCaller):
     params = ListParams(request.query_params, sorts=("id", "items", "name", "description", "created_at", "date"),
                         min_limit=15)
@@ -38,6 +45,8 @@ async def search_lists(request: Request, platform: PlatformDep, caller: OneApiCa
 
 
 @router.post("")
+@documented(security=ONE_API, body=ListBody, ok=doc.ContactListResponse, status=201, errors=r.ERRORS,
+            operation_id="contact_list_create", summary="Add a contact list")
 async def create_list(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(ListBody, data)
@@ -48,6 +57,8 @@ async def create_list(request: Request, platform: PlatformDep, caller: OneApiCal
 
 
 @router.post("/attach")
+@documented(security=ONE_API, body=MembersBody, ok=doc.Done, errors=r.ERRORS, operation_id="contact_list_attach",
+            summary="Put contacts into lists")
 async def attach(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(MembersBody, data)
@@ -57,6 +68,8 @@ async def attach(request: Request, platform: PlatformDep, caller: OneApiCaller):
 
 
 @router.post("/detach")
+@documented(security=ONE_API, body=MembersBody, ok=doc.Done, errors=r.ERRORS, operation_id="contact_list_detach",
+            summary="Take contacts out of lists")
 async def detach(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(MembersBody, data)
@@ -66,12 +79,16 @@ async def detach(request: Request, platform: PlatformDep, caller: OneApiCaller):
 
 
 @router.get("/{list_id}")
+@documented(security=ONE_API, ok=doc.ContactListResponse, errors=r.ERRORS_BY_ID, operation_id="contact_list",
+            summary="One contact list")
 async def get_list(list_id: str, platform: PlatformDep, caller: OneApiCaller):
     found = await contacts.get_list(platform, caller.account_id, path_id(list_id))
     return json_response({"data": shapes.contact_list(found)})
 
 
 @router.put("/{list_id}")
+@documented(security=ONE_API, body=ListBody, ok=doc.ContactListResponse, errors=r.ERRORS_BY_ID,
+            operation_id="contact_list_update", summary="Rename, describe or make default a contact list")
 async def update_list(list_id: str, request: Request, platform: PlatformDep, caller: OneApiCaller):
     number = path_id(list_id)
     _, data = await read_json(request)
@@ -83,6 +100,8 @@ async def update_list(list_id: str, request: Request, platform: PlatformDep, cal
 
 
 @router.delete("/{list_id}")
+@documented(security=ONE_API, ok=None, status=204, errors=r.ERRORS_BY_ID, operation_id="contact_list_delete",
+            summary="Delete a contact list (its contacts stay)")
 async def delete_list(list_id: str, platform: PlatformDep, caller: OneApiCaller):
     await contacts.delete_list(platform, caller.account_id, path_id(list_id))
     return Response(status_code=204)

@@ -7,8 +7,11 @@ from fastapi import APIRouter, Request
 from relaybox.api.common import json_response, parse_model, read_json
 from relaybox.api.deps import OneApiCaller, PlatformDep
 from relaybox.api.oneapi import contact_book as shapes
+from relaybox.api.oneapi import contact_book_openapi as doc
+from relaybox.api.oneapi import responses as r
 from relaybox.api.oneapi.contact_book import StoplistAddBody, StoplistRemoveBody
 from relaybox.api.oneapi.params import ListParams
+from relaybox.api.openapi import ONE_API, documented
 from relaybox.domain.contacts import STOPLIST_TYPES
 from relaybox.services import contacts
 from relaybox.services.dedup import check_duplicate
@@ -17,6 +20,8 @@ router = APIRouter(prefix="/api/stoplist", tags=["stop list"])
 
 
 @router.get("")
+@documented(security=ONE_API, query=doc.StoplistQuery, ok=doc.StoplistPage, errors=r.ERRORS,
+            operation_id="stoplist_items", summary="The phones on stop lists")
 async def stoplist_items(request: Request, platform: PlatformDep, caller: OneApiCaller):
     params = ListParams(request.query_params, sorts=("id",), min_limit=15, default_limit=20)
     channel = params.choice("type", "type", STOPLIST_TYPES, default=None)
@@ -27,6 +32,8 @@ async def stoplist_items(request: Request, platform: PlatformDep, caller: OneApi
 
 
 @router.get("/search")
+@documented(security=ONE_API, query=doc.StoplistSearchQuery, ok=doc.StoplistSearchPage, errors=r.ERRORS,
+            operation_id="stoplist_search", summary="Stop-listed phones matching criteria")
 async def stoplist_search(request: Request, platform: PlatformDep, caller: OneApiCaller):
     params = ListParams(request.query_params, sorts=("id", "phone"), min_limit=15)
     list_id = params.integer("contact_group_id", "contact_group_id", minimum=1)
@@ -40,6 +47,8 @@ async def stoplist_search(request: Request, platform: PlatformDep, caller: OneAp
 
 
 @router.post("/attach")
+@documented(security=ONE_API, body=StoplistAddBody, ok=doc.StoplistEntries, errors=r.ERRORS,
+            operation_id="stoplist_add", summary="Put phones on stop lists")
 async def stoplist_attach(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(StoplistAddBody, data)
@@ -49,6 +58,8 @@ async def stoplist_attach(request: Request, platform: PlatformDep, caller: OneAp
 
 
 @router.post("/detach")
+@documented(security=ONE_API, body=StoplistRemoveBody, ok=doc.Done, errors=r.ERRORS, operation_id="stoplist_remove",
+            summary="Take contacts off stop lists")
 async def stoplist_detach(request: Request, platform: PlatformDep, caller: OneApiCaller):
     raw, data = await read_json(request)
     body = parse_model(StoplistRemoveBody, data)
