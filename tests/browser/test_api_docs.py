@@ -16,7 +16,7 @@ import os
 import httpx
 from playwright.sync_api import expect
 
-BALANCE_OPERATION = "#operations-accounts-balance_api_accounts_balance_get"
+BALANCE_OPERATION = "#operations-accounts-account_balance"  # Swagger UI: #operations-<tag>-<operationId>
 
 
 def operations(base_url: str) -> list[tuple[str, str]]:

@@ -90,7 +90,7 @@ def test_both_families_and_health_are_in_the_document(document):
 def test_security_schemes_apply_per_operation(document):
     schemes = document["components"]["securitySchemes"]
     assert schemes["ApiKeyAuth"] == {**schemes["ApiKeyAuth"], "type": "apiKey", "in": "header", "name": "X-API-KEY"}
-    assert schemes["BearerAuth"]["scheme"] == "bearer" and schemes["BearerAuth"]["bearerFormat"] == "JWT"
+    assert schemes["ExternalAuth"]["scheme"] == "bearer" and schemes["ExternalAuth"]["bearerFormat"] == "JWT"
     assert "security" not in document  # no global default: each operation says
     for name, operation in operations(document):
         if name in ("POST /api/auth/login", "GET /healthz"):
@@ -98,7 +98,7 @@ def test_security_schemes_apply_per_operation(document):
         elif " /rest/" in name:
             assert operation["security"] == [{"ApiKeyAuth": []}], name
         else:
-            assert operation["security"] == [{"BearerAuth": []}, {"ApiKeyAuth": []}], name
+            assert operation["security"] == [{"ExternalAuth": []}, {"ApiKeyAuth": []}], name
 
 
 def test_bodies_and_answers(document):

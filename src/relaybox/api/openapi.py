@@ -48,7 +48,7 @@ SECURITY_SCHEMES = {
         "name": "X-API-KEY",
         "description": "An API key (`live_…` or `test_…`). Both API families take it in this header.",
     },
-    "BearerAuth": {
+    "ExternalAuth": {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
@@ -57,7 +57,7 @@ SECURITY_SCHEMES = {
     },
 }
 #: One API operations: a bearer JWT, or the API key in X-API-KEY.
-ONE_API: list[dict] = [{"BearerAuth": []}, {"ApiKeyAuth": []}]
+ONE_API: list[dict] = [{"ExternalAuth": []}, {"ApiKeyAuth": []}]
 #: Legacy REST operations: the API key in X-API-KEY.
 LEGACY: list[dict] = [{"ApiKeyAuth": []}]
 #: No credentials (login, health).

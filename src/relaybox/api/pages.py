@@ -83,48 +83,10 @@ def has_route(app: FastAPI, path: str) -> bool:
     return any(getattr(route, "path", None) in (path, path + "/") for route in app.routes)
 
 
-#: How a request authenticates, as BSG's spec names the JWT scheme (`ExternalAuth`).
-SECURITY_SCHEMES = {
-    "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-KEY",
-                   "description": "An API key (`live_…` or `test_…`); the legacy REST API takes only this"},
-    "ExternalAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                     "description": "A JWT from `POST /api/auth/login`, or the API key itself as the bearer"},
-}
-#: Operations that need no credentials.
-PUBLIC_OPERATIONS = frozenset({"/api/auth/login"})
-
-
-def declare_security(app: FastAPI) -> None:
-    """Give the OpenAPI document the two ways to authenticate, when its routes declare none: so
-    that Swagger UI's "Authorize" dialog offers them and "Try it out" sends the key.  One API
-    operations take either (`X-API-KEY` or a bearer JWT), the legacy ones the key; login none."""
-    generate = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = generate()
-        components = schema.setdefault("components", {})
-        if "securitySchemes" not in components:
-            components["securitySchemes"] = SECURITY_SCHEMES
-            for path, item in schema.get("paths", {}).items():
-                if path in PUBLIC_OPERATIONS:
-                    continue
-                legacy = not path.startswith("/api/")
-                for operation in item.values():
-                    if isinstance(operation, dict):
-                        operation.setdefault("security", [{"ApiKeyAuth": []}] if legacy
-                                             else [{"ExternalAuth": []}, {"ApiKeyAuth": []}])
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def include(app: FastAPI) -> None:
-    """Add the landing page `GET /` (HTML), the policy header of the pages and the security
-    schemes of the OpenAPI document to `app`."""
+    """Add the landing page `GET /` (HTML) and the policy header of the pages to `app` (the OpenAPI
+    document's security schemes are api/openapi.py's)."""
     app.add_middleware(PagePolicy)
-    declare_security(app)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def landing(request: Request):
