@@ -5,6 +5,7 @@ limit held by several API processes on one PostgreSQL database."""
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 import httpx
@@ -265,6 +266,7 @@ async def test_legacy_partial_send_gives_back_the_tokens_of_refused_recipients(c
     account_id, key = await make_account(app_platform)
     await set_limits(app_platform, account_id, messages_per_second=1, messages_burst=4)
     headers = {"X-API-KEY": key}
+    started = time.monotonic()
     first = await client.post(
         "/rest/sms/create", headers=headers,
         json={"destination": "phone", "msisdn": str(DELIVERED), "reference": "a1", "originator": "relaybox", "body": "x"},
@@ -276,6 +278,15 @@ async def test_legacy_partial_send_gives_back_the_tokens_of_refused_recipients(c
         json={"destination": "phones", "originator": "relaybox", "body": "y", "phones": phones},
     )
     assert [r["error"] for r in answer.json()["result"]] == [23, 0, 0]
-    # 4 - 1 - 2 = 1 left: one more message passes, the next is refused
-    assert (await client.post("/api/messages/send", headers=headers, json=single(text="z1"))).status_code == 200
-    assert (await client.post("/api/messages/send", headers=headers, json=single(text="z2"))).status_code == 429
+    # 4 - 1 - 2 = 1 left (without the refused recipient's token back: 0), plus the 1 a second the
+    # bucket refills while the test runs, which a loaded machine makes more than a second: so many
+    # more messages pass, and then one is refused.
+    passed = 0
+    for n in range(10):
+        answer = await client.post("/api/messages/send", headers=headers, json=single(text=f"z{n}"))
+        if answer.status_code == 429:
+            break
+        assert answer.status_code == 200, answer.text
+        passed += 1
+    refilled = math.floor(time.monotonic() - started)  # whole tokens the bucket can have regained
+    assert 1 <= passed <= 1 + refilled, (passed, refilled)
