@@ -105,3 +105,32 @@ def test_stat_row_has_the_spec_shape_and_survives_csv():
     assert (pending["status"], pending["time_sent"], pending["brand"], pending["mcc"]) == ("Accepted", None, None, None)
     assert parse_csv_lines(csv_lines([row, pending])) == [row, pending]
     assert csv_header().startswith("message_id,message_type,msisdn,")
+
+
+def test_brand_is_libphonenumber_s_carrier_name_for_every_region():
+    """`brand_for` looks the range's name up before the number's type; the answer is still
+    `carrier.name_for_number`'s, for mobile, fixed-line, pager and VoIP numbers of every region
+    and numbers around them."""
+    import random
+
+    import phonenumbers
+    from phonenumbers import PhoneNumberType, carrier
+
+    from relaybox.domain.networks import MAX_BRAND, brand_for
+
+    rng = random.Random(20261130)
+    different = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.PAGER, PhoneNumberType.VOIP):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            nsn = phonenumbers.national_significant_number(example)
+            for _ in range(8):
+                keep = rng.randint(0, len(nsn))
+                digits = nsn[:keep] + "".join(rng.choice("0123456789") for _ in range(len(nsn) - keep))
+                number = phonenumbers.PhoneNumber(country_code=example.country_code, national_number=int(digits))
+                expected = carrier.name_for_number(number, "en")[:MAX_BRAND] or None
+                if brand_for(number) != expected:
+                    different.append((region, digits, brand_for(number), expected))
+    assert not different, different[:10]

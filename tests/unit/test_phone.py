@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberType
 
-from relaybox.domain.phone import InvalidPhone, parse_phone
+from relaybox.domain.phone import InvalidPhone, _parse_international, parse_phone
 
 
 @pytest.mark.parametrize(
@@ -248,3 +248,47 @@ def test_strings_never_raise_anything_but_invalid_phone(s):
     except InvalidPhone:
         return
     assert phone.msisdn.isdigit() and len(phone.msisdn) <= 15
+
+
+def _library_reading(digits: str):
+    """What `phonenumbers.parse` makes of `+digits`: the number, or the kind of its error."""
+    try:
+        return phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException as exc:
+        return exc.error_type
+
+
+def _fast_reading(digits: str):
+    try:
+        return _parse_international(digits)
+    except phonenumbers.NumberParseException as exc:
+        return exc.error_type
+
+
+def test_the_fast_reading_of_digits_is_the_library_s_for_every_calling_code():
+    """domain/phone.py builds most numbers without `phonenumbers.parse`: for every calling code,
+    national parts of every length, with and without a leading zero or the region's trunk prefix,
+    and each region's example numbers, the result (or the error) is the library's own."""
+    import random
+
+    rng = random.Random(20261130)
+    cases = []
+    for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
+        for length in range(0, 19):
+            for lead in ("", "0", "00", "1", "8", "9"):
+                national = lead + "".join(rng.choice("0123456789") for _ in range(max(0, length - len(lead))))
+                cases.append(f"{code}{national}")
+        for region in regions:
+            for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE):
+                example = phonenumbers.example_number_for_type(region, kind)
+                if example is not None:
+                    nsn = phonenumbers.national_significant_number(example)
+                    cases += [f"{code}{nsn}", f"{code}0{nsn}", f"{code}8{nsn}", f"{code}{nsn[:-2]}"]
+    cases += ["", "0", "1", "12", "123", "0380971234567", "999123456789", "380" + "9" * 18]
+    different = [(d, _fast_reading(d), _library_reading(d)) for d in cases if _fast_reading(d) != _library_reading(d)]
+    assert not different, different[:10]
+
+
+@given(st.text(alphabet="0123456789", max_size=21))
+def test_the_fast_reading_agrees_with_the_library_on_any_digits(digits):
+    assert _fast_reading(digits) == _library_reading(digits)

@@ -27,7 +27,7 @@ from functools import lru_cache
 from importlib import resources
 
 import phonenumbers
-from phonenumbers import PhoneNumber, carrier
+from phonenumbers import PhoneNumber, PhoneNumberType, carrier
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +51,20 @@ class Network:
 MAX_BRAND = 64
 
 
+#: The number types `carrier.name_for_number` names a carrier for (libphonenumber: "mobile" numbers).
+_CARRIER_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE, PhoneNumberType.PAGER})
+
+
 def brand_for(number: PhoneNumber) -> str | None:
-    """libphonenumber's English carrier name for a parsed number, or None ("" means unknown there)."""
-    name = carrier.name_for_number(number, "en")
-    return name[:MAX_BRAND] if name else None
+    """libphonenumber's English carrier name for a parsed number, or None ("" means unknown there).
+
+    `carrier.name_for_number`, in the other order: its range's name first (a prefix look-up), the
+    number's type (a dozen pattern matches, most of the cost) only when the range has a name.
+    """
+    name = carrier.name_for_valid_number(number, "en")
+    if not name or phonenumbers.number_type(number) not in _CARRIER_TYPES:
+        return None
+    return name[:MAX_BRAND]
 
 
 def brand_for_e164(e164: int) -> str | None:

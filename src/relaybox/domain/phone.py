@@ -20,6 +20,7 @@ E.164 form (ITU-T E.164; libphonenumber's metadata decides the details):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -93,7 +94,7 @@ def _normalise(digits: str) -> Phone:
         # national prefix by the region's own rule (`national_prefix_for_parsing`,
         # which also knows carrier selection codes and Argentina's 0…15 → 9…)
         # when what is left has a possible length.
-        number = phonenumbers.parse("+" + digits, None)
+        number = _parse_international(digits)
     except NumberParseException as exc:
         raise InvalidPhone("has no known country calling code") from exc
     national = phonenumbers.national_significant_number(number)
@@ -144,6 +145,44 @@ def stored_phone(number: int) -> Phone:
                     return Phone(number=number, country=region, brand=brand_for(parsed))
                 break
     return parse_phone(number)
+
+
+def _parse_international(digits: str) -> PhoneNumber:
+    """`phonenumbers.parse("+" + digits, None)`, with the same result and errors, in a tenth of its time.
+
+    Where the digits after the country code are 2–17 digits without a leading zero and the
+    region's national-prefix pattern (`national_prefix_for_parsing`) does not match their start,
+    `parse` strips nothing and returns exactly (country code, national digits) — the case of
+    nearly every number a tenant sends.  That is built directly; every other number (a prefix to
+    strip, a leading zero, an odd length, no such country code) goes through `parse` itself.
+    `parse` spends its time finding a number in free text, which digits already are: this is on
+    every single send's path.  tests/unit/test_phone.py compares the two over every calling code.
+    """
+    if len(digits) > _MIN_DIGITS_AFTER_PLUS and digits[0] != "0":
+        for size in (1, 2, 3):
+            code = int(digits[:size])
+            if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                national = digits[size:]
+                if _MIN_NSN <= len(national) <= _MAX_NSN and national[0] != "0":
+                    pattern = _national_prefix_pattern(code)
+                    if pattern is None or pattern.match(national) is None:
+                        return PhoneNumber(country_code=code, national_number=int(national))
+                break
+    return phonenumbers.parse("+" + digits, None)
+
+
+#: libphonenumber's bounds (phonenumberutil: `_MIN_LENGTH_FOR_NSN`, `_MAX_LENGTH_FOR_NSN`, and
+#: "had an IDD, but after this was not long enough"): outside them `parse` raises.
+_MIN_NSN, _MAX_NSN, _MIN_DIGITS_AFTER_PLUS = 2, 17, 2
+
+
+@lru_cache(maxsize=None)
+def _national_prefix_pattern(country_code: int) -> re.Pattern | None:
+    """The compiled `national_prefix_for_parsing` of a calling code's main region, as `parse` reads it."""
+    region = phonenumbers.region_code_for_country_code(country_code)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+    pattern = metadata.national_prefix_for_parsing if metadata is not None else None
+    return re.compile(pattern) if pattern else None
 
 
 @lru_cache(maxsize=None)

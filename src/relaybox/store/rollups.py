@@ -54,11 +54,14 @@ class Deltas:
 
     def inserted(self, row: dict) -> None:
         """A new message (a row as inserted)."""
+        # the keys of `_status_key`, built here once per row: this runs for every message inserted
+        account_id, hour = row["account_id"], _hour(row["created_at"])
+        rest = (row["country"], row.get("brand") or "", row["status"])
+        cost = 0 if row["is_test"] else row["price"]
         for campaign in (row.get("campaign_id") or 0, ACCOUNT):
-            slot = self.statuses[self._status_key(row["account_id"], campaign, row["created_at"],
-                                                  row["country"], row.get("brand"), row["status"])]
+            slot = self.statuses[(account_id, campaign, hour, *rest)]
             slot[0] += 1
-            slot[1] += 0 if row["is_test"] else row["price"]
+            slot[1] += cost
 
     def moved(self, msg: Message, old: MessageStatus, new: MessageStatus, *, refunded: bool,
               sent_before: datetime | None, at: datetime) -> None:

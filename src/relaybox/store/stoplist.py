@@ -6,14 +6,15 @@ types: sms | viber | rcs | whatsapp.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from relaybox.store.db import driver
 from relaybox.store.tables import contacts
 
 #: The stop-list types of the One API (`StoplistAddRequest.types`).
@@ -35,19 +36,25 @@ async def stoplisted_phones(
     """Those of `phones` that are on the account's stop list for `channel`.
 
     Raises ValueError for a channel not in CHANNELS.  Cost: one indexed lookup per 5,000 phones
-    (the unique (account_id, phone) index).
+    (the unique (account_id, phone) index).  Driver SQL, not a SQLAlchemy statement: every send
+    runs this in its writing transaction (the single-send group commit holds SQLite's write lock
+    meanwhile), and building an `IN (…)` statement of a new size costs ten times the lookup.
     """
-    flag = _flag(channel)
+    column = _flag(channel).name  # one of CHANNELS' columns: never the caller's text
     wanted = list(dict.fromkeys(phones))
+    if not wanted:
+        return set()
     found: set[int] = set()
+    if conn.dialect.name == "postgresql":
+        raw = await driver(conn)
+        sql = f"SELECT phone FROM contacts WHERE account_id = $1 AND phone = ANY($2::bigint[]) AND {column}"
+        for start in range(0, len(wanted), _CHUNK):
+            found.update(r[0] for r in await raw.fetch(sql, account_id, wanted[start:start + _CHUNK]))
+        return found
+    sql = f"SELECT phone FROM contacts WHERE account_id = ? AND phone IN (SELECT value FROM json_each(?)) AND {column}"
     for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
-        rows = await conn.execute(
-            select(contacts.c.phone).where(
-                contacts.c.account_id == account_id, contacts.c.phone.in_(chunk), flag == true()
-            )
-        )
-        found.update(r.phone for r in rows)
+        rows = await conn.exec_driver_sql(sql, (account_id, json.dumps(wanted[start:start + _CHUNK])))
+        found.update(r[0] for r in rows)
     return found
 
 

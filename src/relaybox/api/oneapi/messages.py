@@ -84,6 +84,7 @@ async def send(platform, single_sends, caller, path: str, raw: bytes, data: dict
             body.rcs, content_path="rcs", fallback=fallback, validity=body.validity, callback_url=body.callback_url,
             check_stop_list=body.check_stop_list,
         )
+        options = replace(options, add_to_contact_book=body.add_to_contact_book)
         recipient = Recipient(
             path="phone",
             phone=body.phone.number,
@@ -105,8 +106,8 @@ async def send(platform, single_sends, caller, path: str, raw: bytes, data: dict
             field_paths={"text": "sms.text", "sender": "sms.sender", "tariff_code": "tariff_code"},
         )
         options = sending.SendOptions(validity=body.validity, callback_url=body.callback_url,
-                                      stop_list="sms" if body.check_stop_list else None)
-    options = replace(options, add_to_contact_book=body.add_to_contact_book)
+                                      stop_list="sms" if body.check_stop_list else None,
+                                      add_to_contact_book=body.add_to_contact_book)
     if body.dry_run:
         # Checked and priced like a real send; nothing is stored, sent or charged.
         account, prepared, validity, _ = await sending.check_single(platform, caller, recipient, options, platform.clock())
