@@ -248,6 +248,7 @@ def test_campaign_breakdown_then_create_and_download_a_statistics_job(page, cons
     job = page.locator(f'#job-table tbody tr[data-key="{job_key}"]')
     assert job.locator('[data-col="rows"]').inner_text() == "8"
     assert page.locator("#jobs[hx-trigger]").count() == 0  # polling stopped
+    assert page.locator("#jobs-announce").text_content() == "Every job has finished."  # for screen readers
 
     with page.expect_download() as info:
         job.get_by_role("link", name=f"Download job {job_key} as CSV").click()

@@ -76,3 +76,12 @@ def test_a_jobs_filter_in_one_line():
                             " · 1 phone")
     assert line.running and not line.done and line.status_label == "Processing"
     assert forms.describe({"type": "message", "message_id": [1, 2]}) == "2 message ids"
+
+
+def test_the_job_lists_state_line():
+    running = forms.JobLine("a", "pending", "Pending", "", 0, NOW, None)
+    done = forms.JobLine("b", "done", "Done", "", 3, NOW, NOW)
+    assert forms.jobs_state([]) == "No export jobs yet."
+    assert forms.jobs_state([running, done]).startswith("1 job is running")
+    assert forms.jobs_state([running, running]).startswith("2 jobs are running")
+    assert forms.jobs_state([done]) == "Every job has finished."

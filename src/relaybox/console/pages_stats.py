@@ -30,7 +30,8 @@ FORMATS = {"csv": ("csv", "text/csv; charset=utf-8"), "csv.gz": ("csv.gz", "appl
 
 async def _table(request: Request, caller: Caller) -> dict:
     jobs = [forms.job_line(j) for j in await stat_jobs.list_jobs(request.app.state.platform, caller)]
-    return {"jobs": jobs, "polling": any(j.running for j in jobs)}
+    polling = any(j.running for j in jobs)
+    return {"jobs": jobs, "polling": polling, "state": forms.jobs_state(jobs)}
 
 
 async def _page(request: Request, caller: Caller, values: dict, status: int = 200, **extra) -> Response:

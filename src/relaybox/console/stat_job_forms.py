@@ -160,6 +160,16 @@ def job_line(job: StatJob) -> JobLine:
                    job.created_at, job.finished_at)
 
 
+def jobs_state(jobs: list[JobLine]) -> str:
+    """The line above the jobs table, also announced to screen readers when it changes."""
+    if not jobs:
+        return "No export jobs yet."
+    running = sum(j.running for j in jobs)
+    if running:
+        return f"{running} job{' is' if running == 1 else 's are'} running; this list updates every 2 seconds."
+    return "Every job has finished."
+
+
 def field_of(path: str) -> str:
     """The form field an error's path names ("phones.3" → "phones")."""
     return path.split(".", 1)[0]

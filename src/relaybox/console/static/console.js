@@ -47,6 +47,13 @@
     }
   }
 
+  // the statistics page: a job list that changed state is announced through a live region that stays in place
+  function announce() {
+    var state = document.getElementById("jobs-state");
+    var live = document.getElementById("jobs-announce");
+    if (state && live && live.textContent !== state.textContent) { live.textContent = state.textContent; }
+  }
+
   document.addEventListener("DOMContentLoaded", draw);
-  document.addEventListener("htmx:afterSettle", draw);
+  document.addEventListener("htmx:afterSettle", function () { draw(); announce(); });
 })();
