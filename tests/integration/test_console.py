@@ -217,6 +217,10 @@ async def test_statistics_jobs_are_created_run_downloaded_and_deleted(client, ac
     for path in ("time_in_from", "country", "campaign_id", "phones.0"):
         assert f"<code>{path}</code>" in refused.text, path
     assert 'value="Atlantis"' in refused.text  # the form keeps what was typed
+    for hostile in ({"phones": " ".join(["380971230011"] * 10001)}, {"country": "U\x00A"}, {"operator_id": "２５５０１"},
+                    {"status": "<script>"}, {"time_in_to": "2019-01-01T00:00:00"}):
+        answer = await client.post("/console/stat-jobs", data={**window, **hostile, "csrf_token": token})
+        assert answer.status_code == 422 and "<script>" not in answer.text, hostile
     now = app_platform.clock()
     created = await client.post("/console/stat-jobs", data={
         "time_in_from": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
