@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import re
+from datetime import timedelta
 
 import httpx
 
@@ -74,7 +78,7 @@ async def test_posts_without_a_valid_csrf_token_are_refused(client, account, app
 
 async def test_campaign_pages_and_another_accounts_campaign(client, account, app_platform):
     _, key = account
-    campaign_id = await send_campaign(client, key, [491700000011, 491700000001])  # delivered, undelivered
+    campaign_id = await send_campaign(client, key, [380971230011, 380971230001])  # delivered, undelivered
     _, other_key = await make_account(app_platform)
     others = await send_campaign(client, other_key, [491700000021])
     await sign_in(client, key)
@@ -90,7 +94,11 @@ async def test_campaign_pages_and_another_accounts_campaign(client, account, app
     page = await client.get(f"/console/campaigns/{campaign_id}")
     assert page.status_code == 200
     assert 'data-status="delivered">1<' in page.text and 'data-status="undelivered">1<' in page.text
-    assert "Not available" in page.text  # the breakdown blocks, until their services exist
+    # the breakdown blocks: per network (both numbers are Kyivstar's range) and the delivery time
+    assert 'data-network="UA/Kyivstar"' in page.text
+    assert 'data-col="messages">2<' in page.text and 'data-col="not-delivered">1<' in page.text
+    assert 'id="delivery-chart"' in page.text and 'id="timed">1<' in page.text
+    assert "Not available" not in page.text
     for path in (f"/console/campaigns/{others}", f"/console/campaigns/{others}/progress", "/console/campaigns/999999",
                  "/console/campaigns/99999999999999999999999", "/console/campaigns/-1", "/console/campaigns/%C2%B2"):
         missing = await client.get(path)
@@ -187,3 +195,96 @@ async def test_tenant_text_is_escaped_in_pages(client, account):
     await sign_in(client, key)
     page = await client.get(f"/console/campaigns/{campaign_id}")
     assert "&lt;img src=x onerror=" in page.text and "<img src=x" not in page.text
+
+
+async def test_statistics_jobs_are_created_run_downloaded_and_deleted(client, account, app_platform):
+    from relaybox.engine import stat_jobs as job_runner
+
+    _, key = account
+    campaign_id = await send_campaign(client, key, [380971230011, 380501230011, 380971230003])
+    _, other_key = await make_account(app_platform)
+    await send_campaign(client, other_key, [380971230021])
+    await sign_in(client, key)
+    page = await client.get("/console/stat-jobs")
+    assert page.status_code == 200 and "No export jobs yet" in page.text and 'name="time_in_from"' in page.text
+    token = token_of(page)
+    window = {"time_in_from": "2020-01-01T00:00:00", "time_in_to": "2099-01-01T00:00:00"}
+    assert (await client.post("/console/stat-jobs", data=window)).status_code == 403  # no CSRF token
+    # the service's checks, by field
+    refused = await client.post("/console/stat-jobs", data={**window, "country": "Atlantis", "campaign_id": "x",
+                                                             "phones": "12ab", "csrf_token": token})
+    assert refused.status_code == 422
+    for path in ("time_in_from", "country", "campaign_id", "phones.0"):
+        assert f"<code>{path}</code>" in refused.text, path
+    assert 'value="Atlantis"' in refused.text  # the form keeps what was typed
+    for hostile in ({"phones": " ".join(["380971230011"] * 10001)}, {"country": "U\x00A"}, {"operator_id": "２５５０１"},
+                    {"status": "<script>"}, {"time_in_to": "2019-01-01T00:00:00"}):
+        answer = await client.post("/console/stat-jobs", data={**window, **hostile, "csrf_token": token})
+        assert answer.status_code == 422 and "<script>" not in answer.text, hostile
+    now = app_platform.clock()
+    created = await client.post("/console/stat-jobs", data={
+        "time_in_from": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+        "time_in_to": (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S"), "csrf_token": token})
+    assert created.status_code == 303 and created.headers["location"] == "/console/stat-jobs?done=created"
+    listed = await client.get("/console/stat-jobs?done=created")
+    job_key = re.search(r'<tr data-key="([0-9a-f]{18})">', listed.text).group(1)
+    await job_runner.run_one(app_platform, "console-test")  # unless the app's own engine claimed it first
+
+    async def finished():
+        table = await client.get("/console/stat-jobs/list")
+        return table if 'data-col="status">Done<' in table.text else None
+
+    table = await wait_until(finished)
+    assert "hx-trigger" not in table.text  # nothing left to follow
+    download = await client.get(f"/console/stat-jobs/{job_key}/download")
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    assert f'filename="stat-job-{job_key}.csv"' in download.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    api = await client.get("/api/messages", params={"filter[campaign_id]": campaign_id}, headers={"X-API-KEY": key})
+    expected = {(str(m["id"]), str(m["phone"])) for m in api.json()["data"]}
+    assert {(r["message_id"], r["msisdn"]) for r in rows} == expected  # the other account's message is not there
+    assert {r["country_name"] for r in rows} == {"Ukraine"}
+    packed = await client.get(f"/console/stat-jobs/{job_key}/download", params={"format": "csv.gz"})
+    assert packed.headers["content-type"] == "application/gzip"
+    assert gzip.decompress(packed.content).decode() == download.text
+    assert (await client.get(f"/console/stat-jobs/{job_key}/download", params={"format": "xml"})).status_code == 400
+    # another account's job, and keys no job has, are not found
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://relaybox.test")
+    async with other:
+        await sign_in(other, other_key)
+        other_token = token_of(await other.get("/console/stat-jobs"))
+        assert (await other.get(f"/console/stat-jobs/{job_key}/download")).status_code == 404
+        assert (await other.post(f"/console/stat-jobs/{job_key}/delete", data={"csrf_token": other_token})).status_code == 404
+        assert job_key not in (await other.get("/console/stat-jobs")).text
+    for hostile in ("%C2%B2", "x" * 40, "..%2F..", "0"):
+        assert (await client.get(f"/console/stat-jobs/{hostile}/download")).status_code == 404, hostile
+    assert (await client.post(f"/console/stat-jobs/{job_key}/delete", data={})).status_code == 403
+    deleted = await client.post(f"/console/stat-jobs/{job_key}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 303
+    assert job_key not in (await client.get("/console/stat-jobs")).text
+    assert (await client.get(f"/console/stat-jobs/{job_key}/download")).status_code == 404
+
+
+async def test_a_running_job_is_followed_and_a_failed_one_says_so(client, account, app_platform):
+    from relaybox.store import stat_jobs as store
+
+    account_id, key = account
+    await sign_in(client, key)
+    now = app_platform.clock()
+
+    async def create_and_claim(conn):  # one transaction: the app's own engine never sees it pending
+        job = await store.create_job(conn, account_id, "0123456789abcdef01", '{"type":"params"}', now, 3)
+        return job, await store.claim_job(conn, "console-test", now, now - timedelta(minutes=1))
+
+    job, claimed = await app_platform.db.transact(create_and_claim)
+    assert claimed.id == job.id
+    table = await client.get("/console/stat-jobs/list")
+    assert 'hx-trigger="every 2s"' in table.text and 'data-col="status">Processing<' in table.text
+    assert f"/console/stat-jobs/{job.key}/download" not in table.text
+    waiting = await client.get(f"/console/stat-jobs/{job.key}/download")
+    assert waiting.status_code == 409 and "Not finished yet" in waiting.text
+    await app_platform.db.transact(lambda conn: store.finish_job(conn, job.id, "console-test", "failed", 0, now, "x"))
+    table = await client.get("/console/stat-jobs/list")
+    assert "hx-trigger" not in table.text and 'data-col="status">Failed<' in table.text
+    failed = await client.get(f"/console/stat-jobs/{job.key}/download")
+    assert failed.status_code == 409 and "The job failed" in failed.text

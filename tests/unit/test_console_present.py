@@ -40,14 +40,24 @@ def test_amounts_keep_the_apis_precision_without_noise():
     assert present.amount(None) == "–"
 
 
-def test_breakdown_blocks_render_the_services_shapes_once_plugged_in():
-    breakdown = {
-        "histogram": [{"label": "< 5 s", "count": 7}],
-        "by_network": [{"country": "Germany", "operator": "Telekom", "mcc": "262", "mnc": "01",
-                        "messages": 9, "delivered": 8, "cost": "0.72 EUR"}],
-    }
-    networks = templates.get_template("partials/breakdown_networks.html").render(breakdown=breakdown)
-    assert "Telekom" in networks and "262/01" in networks and "Not available" not in networks
-    histogram = templates.get_template("partials/breakdown_histogram.html").render(breakdown=breakdown)
-    assert "delivery-chart" in histogram and "Not available" not in histogram
-    assert "Not available" in templates.get_template("partials/breakdown_networks.html").render(breakdown=None)
+def test_breakdown_blocks_render_the_services_breakdown():
+    from decimal import Decimal
+
+    from relaybox.console.breakdowns import shape
+    from relaybox.services.breakdowns import Breakdown, DeliveryTimes, NetworkRow
+
+    row = NetworkRow("DE", "Germany", "Telekom", "262", "01", 9, {"delivered": 7, "read": 1, "failed": 1},
+                     Decimal("0.7200000"))
+    stats = shape(Breakdown(9, {"delivered": 7, "read": 1, "failed": 1}, [row], Decimal("0.7200000"), "EUR",
+                            DeliveryTimes(8, 2, 5, 5, [(2, 6), (5, 2)])))
+    networks = templates.get_template("partials/breakdown_networks.html").render(breakdown=stats)
+    assert "Telekom" in networks and "<td>262</td><td>01</td>" in networks
+    assert 'data-col="delivered">8<' in networks and 'data-col="not-delivered">1<' in networks
+    assert 'data-col="cost">0.72 EUR<' in networks
+    histogram = templates.get_template("partials/breakdown_histogram.html").render(breakdown=stats)
+    assert "delivery-chart" in histogram and 'id="p50">≤ 2 s<' in histogram
+    # the buckets between the two with deliveries are drawn empty
+    assert [b.count for b in stats.bars] == [6, 0, 0, 2] and stats.bars[0].label == "1–2 s"
+    empty = shape(Breakdown(0, {}, [], Decimal(0), "EUR", DeliveryTimes(0, None, None, None, [])))
+    assert "No delivery reports yet" in templates.get_template("partials/breakdown_histogram.html").render(breakdown=empty)
+    assert "No messages yet" in templates.get_template("partials/breakdown_networks.html").render(breakdown=empty)

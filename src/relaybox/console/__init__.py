@@ -2,8 +2,10 @@
 the package) over the same services as the API.  docs/console.md describes it for users.
 
 Modules: session.py (sign-in cookie, CSRF), templating.py (rendering, security headers),
-present.py (pure shaping of figures), errors.py (HTML error pages), breakdowns.py (where the
-statistics services plug in), and one `pages_*.py` router per area.
+present.py (pure shaping of figures), errors.py (HTML error pages), breakdowns.py (the campaign
+page's delivery-time histogram and per-country/operator table, from services/breakdowns.py),
+stat_job_forms.py (the statistics-jobs form and list, over services/stat_jobs.py), and one
+`pages_*.py` router per area.
 """
 
 from __future__ import annotations

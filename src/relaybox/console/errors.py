@@ -15,7 +15,8 @@ def is_console(request: Request) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
-def _page(request: Request, status: int, title: str, detail: str) -> Response:
+def message_page(request: Request, status: int, title: str, detail: str) -> Response:
+    """An HTML page with a title and a sentence, answered with `status`."""
     from relaybox.console.templating import render
 
     return render(request, "error.html", {"title": title, "detail": detail}, status_code=status)
@@ -24,18 +25,18 @@ def _page(request: Request, status: int, title: str, detail: str) -> Response:
 def console_error(request: Request, exc: RelayboxError) -> Response:
     """A service error raised while serving a console page."""
     if isinstance(exc, NotFound):
-        return _page(request, 404, "Not found", "There is nothing here, or it belongs to another account.")
+        return message_page(request, 404, "Not found", "There is nothing here, or it belongs to another account.")
     if isinstance(exc, RateLimited):
-        return _page(request, 429, "Too many requests", "Your account's request limit was reached; try again shortly.")
-    return _page(request, 400, "Request refused", str(exc) or type(exc).__name__)
+        return message_page(request, 429, "Too many requests", "Your account's request limit was reached; try again shortly.")
+    return message_page(request, 400, "Request refused", str(exc) or type(exc).__name__)
 
 
 def console_http_error(request: Request, exc) -> Response:
     if exc.status_code == 404:
-        return _page(request, 404, "Not found", "There is no such page.")
+        return message_page(request, 404, "Not found", "There is no such page.")
     if exc.status_code == 405:
-        return _page(request, 405, "Method not allowed", "This page does not take that kind of request.")
-    return _page(request, exc.status_code, "Error", str(exc.detail))
+        return message_page(request, 405, "Method not allowed", "This page does not take that kind of request.")
+    return message_page(request, exc.status_code, "Error", str(exc.detail))
 
 
 def sign_in_redirect(request: Request) -> Response:
@@ -46,9 +47,9 @@ def sign_in_redirect(request: Request) -> Response:
 
 
 def csrf_page(request: Request) -> Response:
-    return _page(request, 403, "Form expired or forged",
-                 "The form was not sent from this console's page (missing or invalid CSRF token). "
-                 "Reload the page and try again.")
+    return message_page(request, 403, "Form expired or forged",
+                        "The form was not sent from this console's page (missing or invalid CSRF token). "
+                        "Reload the page and try again.")
 
 
 def path_id(raw: str) -> int:

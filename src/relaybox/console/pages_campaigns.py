@@ -1,4 +1,5 @@
-"""Campaign list, campaign page, and the campaign's live progress fragment (polled by htmx)."""
+"""Campaign list, campaign page, and the campaign's live progress fragment (polled by htmx): its
+counters, funnel, cost, delivery-time histogram and per-country/operator table."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import QueryParams
 
 from relaybox.api.oneapi.params import ListParams
-from relaybox.console import breakdowns, present
+from relaybox.console import breakdowns, present, stat_job_forms
 from relaybox.console.errors import path_id
 from relaybox.console.session import caller_of
 from relaybox.console.templating import render
@@ -78,13 +79,15 @@ async def _campaign_context(request: Request, caller: Caller, campaign_id: str) 
         "chart": present.chart_data(counts),
         "cost": present.cost(groups),
         "total": total,
+        # from the roll-ups (a few rows whatever the campaign's size), so the live poll re-reads it too
+        "breakdown": await breakdowns.campaign_stats(platform, caller, campaign),
     }
 
 
 @router.get("/campaigns/{campaign_id}")
 async def campaign_page(request: Request, caller: Signed, campaign_id: str):
     context = await _campaign_context(request, caller, campaign_id)
-    context["breakdown"] = await breakdowns.campaign_breakdown(request.app.state.platform, caller, context["campaign"])
+    context["export_url"] = stat_job_forms.campaign_export_url(context["campaign"])
     return render(request, "campaign.html", context)
 
 

@@ -15,7 +15,7 @@
     try { return JSON.parse(node.dataset.chart); } catch (e) { return null; }
   }
 
-  function bar(canvasId, labels, values, fill, label) {
+  function bar(canvasId, labels, values, fill, label, xTitle) {
     var canvas = document.getElementById(canvasId);
     if (!canvas || typeof Chart === "undefined") { return; }
     if (charts[canvasId]) { charts[canvasId].destroy(); }
@@ -25,7 +25,10 @@
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
         plugins: { legend: { display: false } },
-        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }
+        scales: {
+          x: { title: { display: Boolean(xTitle), text: xTitle || "" } },
+          y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: Boolean(xTitle), text: label } }
+        }
       }
     });
   }
@@ -39,10 +42,18 @@
     var delivery = readJson("delivery-chart");
     if (delivery) {
       bar("delivery-chart", delivery.map(function (b) { return b.label; }),
-          delivery.map(function (b) { return b.count; }), "#0b5cad", "Messages");
+          delivery.map(function (b) { return b.count; }), "#0b5cad", "Delivered messages",
+          "Time from sent to delivered");
     }
   }
 
+  // the statistics page: a job list that changed state is announced through a live region that stays in place
+  function announce() {
+    var state = document.getElementById("jobs-state");
+    var live = document.getElementById("jobs-announce");
+    if (state && live && live.textContent !== state.textContent) { live.textContent = state.textContent; }
+  }
+
   document.addEventListener("DOMContentLoaded", draw);
-  document.addEventListener("htmx:afterSettle", draw);
+  document.addEventListener("htmx:afterSettle", function () { draw(); announce(); });
 })();
