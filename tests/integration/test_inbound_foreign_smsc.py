@@ -5,22 +5,16 @@ redelivery: each stored once, every deliver_sm answered.  Both stores."""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
+from dataclasses import dataclass
 
 from aiosmpplib.protocol import (
     SAR_MSG_REF_NUM,
     SAR_SEGMENT_SEQNUM,
     SAR_TOTAL_SEGMENTS,
-    BindTransceiver,
-    BindTransceiverResp,
     DeliverSm,
-    EnquireLinkResp,
     OptionalParam,
-    SmppMessage,
-    UnbindResp,
 )
-from aiosmpplib.state import NPI, TON, PhoneNumber, SmppCommand, SmppCommandStatus
+from aiosmpplib.state import NPI, TON, PhoneNumber
 from sqlalchemy import select
 
 from relaybox.connectors.routing import Router
@@ -29,6 +23,7 @@ from relaybox.connectors.smpp import SmppConnector
 from relaybox.engine import Engine
 from relaybox.services import inbound
 from relaybox.store.tables import inbound_messages
+from tests.aiosmpplib_smsc import AiosmpplibSmsc
 from tests.conftest import wait_until
 from tests.factories import make_account
 from tests.integration.test_smpp_engine import smpp_settings
@@ -49,49 +44,18 @@ def mo(source: str, text: str, encoding: str, sar: tuple[int, int, int] | None =
     )
 
 
-class ForeignSmsc:
+@dataclass
+class ForeignSmsc(AiosmpplibSmsc):
     """Binds any transceiver, then sends its MOs, one after another, and counts the answers."""
 
-    def __init__(self, messages: list[DeliverSm]):
-        self.messages = messages
-        self.acked = 0
-        self.port = 0
+    messages: list[DeliverSm]
 
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        self.server.close()
-
-    async def serve(self, reader, writer) -> None:
-        sequence = itertools.count(1)
-        try:
-            while True:
-                head = await reader.readexactly(16)
-                header = SmppMessage.parse_header(head)
-                raw = head + await reader.readexactly(header.pdu_length - 16)
-                command = header.smpp_command
-                if command == SmppCommand.BIND_TRANSCEIVER:
-                    BindTransceiver.from_pdu(raw, header)
-                    writer.write(BindTransceiverResp(header.sequence_num, SmppCommandStatus.ESME_ROK,
-                                                     system_id="FOREIGN").pdu())
-                    for message in self.messages:
-                        message.sequence_num = next(sequence)
-                        writer.write(message.pdu())
-                elif command == SmppCommand.DELIVER_SM_RESP:
-                    self.acked += 1
-                elif command == SmppCommand.ENQUIRE_LINK:
-                    writer.write(EnquireLinkResp(header.sequence_num).pdu())
-                elif command == SmppCommand.UNBIND:
-                    writer.write(UnbindResp(header.sequence_num).pdu())
-                    await writer.drain()
-                    return
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    def answer_bind(self, bind, header, writer, sequence) -> bool:
+        super().answer_bind(bind, header, writer, sequence)
+        for message in self.messages:
+            message.sequence_num = next(sequence)
+            writer.write(message.pdu())
+        return True
 
 
 async def test_a_foreign_smscs_mobile_originated_messages(platform):
@@ -105,7 +69,7 @@ async def test_a_foreign_smscs_mobile_originated_messages(platform):
         mo("380971234564", "Yes {please} [ok] €5", "gsm0338"),
         mo("380971234564", "Yes {please} [ok] €5", "gsm0338"),  # redelivered
     ]
-    smsc = ForeignSmsc(messages)
+    smsc = ForeignSmsc(messages=messages)
     await smsc.start()
     builtin = SimulatorConnector(speed=0)
     smpp = SmppConnector(smpp_settings(smsc.port, system_id="x", password="y"))

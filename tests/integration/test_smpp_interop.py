@@ -15,22 +15,14 @@ import itertools
 from dataclasses import dataclass, field
 
 import pytest
-from aiosmpplib.protocol import (
-    BindTransceiver,
-    BindTransceiverResp,
-    DeliverSm,
-    EnquireLinkResp,
-    SmppMessage,
-    SubmitSm,
-    SubmitSmResp,
-    UnbindResp,
-)
-from aiosmpplib.state import NPI, TON, OptionalParam, PhoneNumber, SmppCommand, SmppCommandStatus
+from aiosmpplib.protocol import BindTransceiverResp, DeliverSm, SubmitSm, SubmitSmResp
+from aiosmpplib.state import NPI, TON, OptionalParam, PhoneNumber, SmppCommandStatus
 
 from relaybox.connectors.base import Submission
 from relaybox.connectors.smpp import SmppConnector, SmppSettings
 from relaybox.domain.segments import analyze
 from relaybox.domain.status import MessageStatus
+from tests.aiosmpplib_smsc import AiosmpplibSmsc
 
 RECEIPTED_MESSAGE_ID = 0x001E
 MESSAGE_STATE = 0x0427
@@ -48,72 +40,40 @@ OUTCOMES = {
 
 
 @dataclass
-class ForeignSmsc:
-    """A small SMSC on aiosmpplib's codec."""
+class ForeignSmsc(AiosmpplibSmsc):
+    """A small SMSC on aiosmpplib's codec: checks the bind's credentials, answers each submit_sm
+    and, when asked, sends its receipt by OUTCOMES."""
 
-    system_id: str = "interop"
+    login: str = "interop"
     password: str = "pw123"
     submits: list[SubmitSm] = field(default_factory=list)
-    acked: int = 0
     ids: itertools.count = field(default_factory=lambda: itertools.count(5000))
-    port: int = 0
 
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
+    def answer_bind(self, bind, header, writer, sequence) -> bool:
+        ok = bind.system_id == self.login and bind.password == self.password
+        status = SmppCommandStatus.ESME_ROK if ok else SmppCommandStatus.ESME_RINVPASWD
+        writer.write(BindTransceiverResp(header.sequence_num, status, system_id=self.system_id).pdu())
+        return ok
 
-    async def stop(self) -> None:
-        self.server.close()
-
-    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        sequence = itertools.count(1)
-        try:
-            while True:
-                head = await reader.readexactly(16)
-                header = SmppMessage.parse_header(head)
-                raw = head + await reader.readexactly(header.pdu_length - 16)
-                command = header.smpp_command
-                if command == SmppCommand.BIND_TRANSCEIVER:
-                    bind = BindTransceiver.from_pdu(raw, header)
-                    ok = bind.system_id == self.system_id and bind.password == self.password
-                    status = SmppCommandStatus.ESME_ROK if ok else SmppCommandStatus.ESME_RINVPASWD
-                    writer.write(BindTransceiverResp(header.sequence_num, status, system_id="FOREIGN").pdu())
-                    if not ok:
-                        await writer.drain()
-                        return
-                elif command == SmppCommand.SUBMIT_SM:
-                    submit = SubmitSm.from_pdu(raw, header, "gsm0338")
-                    self.submits.append(submit)
-                    message_id = f"{next(self.ids)}"
-                    writer.write(SubmitSmResp(header.sequence_num, message_id=message_id).pdu())
-                    if submit.registered_delivery & 1:
-                        stat, state = OUTCOMES[submit.destination.number[-1]]
-                        params = []
-                        if state is not None:
-                            params = [OptionalParam(RECEIPTED_MESSAGE_ID, message_id), OptionalParam(MESSAGE_STATE, state)]
-                        receipt = DeliverSm(
-                            sequence_num=next(sequence),
-                            short_message=DeliverSm.encode_receipt({"id": message_id, "stat": stat, "sub": 1}),
-                            source=PhoneNumber(submit.destination.number, TON.INTERNATIONAL, NPI.ISDN),
-                            destination=PhoneNumber(submit.source.number, submit.source.ton, submit.source.npi),
-                            esm_class=0x04,
-                            registered_delivery=0,
-                            optional_params=params,
-                        )
-                        writer.write(receipt.pdu())
-                elif command == SmppCommand.DELIVER_SM_RESP:
-                    self.acked += 1
-                elif command == SmppCommand.ENQUIRE_LINK:
-                    writer.write(EnquireLinkResp(header.sequence_num).pdu())
-                elif command == SmppCommand.UNBIND:
-                    writer.write(UnbindResp(header.sequence_num).pdu())
-                    await writer.drain()
-                    return
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    def on_submit(self, submit, header, writer, sequence) -> None:
+        self.submits.append(submit)
+        message_id = f"{next(self.ids)}"
+        writer.write(SubmitSmResp(header.sequence_num, message_id=message_id).pdu())
+        if submit.registered_delivery & 1:
+            stat, state = OUTCOMES[submit.destination.number[-1]]
+            params = []
+            if state is not None:
+                params = [OptionalParam(RECEIPTED_MESSAGE_ID, message_id), OptionalParam(MESSAGE_STATE, state)]
+            receipt = DeliverSm(
+                sequence_num=next(sequence),
+                short_message=DeliverSm.encode_receipt({"id": message_id, "stat": stat, "sub": 1}),
+                source=PhoneNumber(submit.destination.number, TON.INTERNATIONAL, NPI.ISDN),
+                destination=PhoneNumber(submit.source.number, submit.source.ton, submit.source.npi),
+                esm_class=0x04,
+                registered_delivery=0,
+                optional_params=params,
+            )
+            writer.write(receipt.pdu())
 
 
 @pytest.fixture

@@ -13,22 +13,12 @@ reach the final status of its last receipt, on both stores.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
-from aiosmpplib.protocol import (
-    BindTransceiver,
-    BindTransceiverResp,
-    DeliverSm,
-    EnquireLinkResp,
-    SmppMessage,
-    SubmitSm,
-    SubmitSmResp,
-    UnbindResp,
-)
-from aiosmpplib.state import NPI, TON, PhoneNumber, SmppCommand, SmppCommandStatus
+from aiosmpplib.protocol import DeliverSm, SubmitSm, SubmitSmResp
+from aiosmpplib.state import NPI, TON, PhoneNumber
 from sqlalchemy import select, update
 
 from relaybox.connectors.routing import Router
@@ -40,6 +30,7 @@ from relaybox.services import sending
 from relaybox.services.recipients import Recipient
 from relaybox.store.tables import messages
 from relaybox.domain.timefmt import utcnow
+from tests.aiosmpplib_smsc import AiosmpplibSmsc
 from tests.conftest import wait_until
 from tests.factories import make_account
 
@@ -80,24 +71,13 @@ class Plan:
 
 
 @dataclass
-class StyledSmsc:
+class StyledSmsc(AiosmpplibSmsc):
     """An SMSC on aiosmpplib's codec that answers and reports by plan, per destination."""
 
     plans: dict[str, Plan]
     gap: float = 0.3  # seconds between a message's receipts
-    port: int = 0
     submits: int = 0
-    acked: int = 0
-    tasks: set = field(default_factory=set)
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self.serve, "127.0.0.1", 0)
-        self.port = self.server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        self.server.close()
-        for task in list(self.tasks):
-            task.cancel()
+    system_id: str = field(default="STYLED", kw_only=True)
 
     async def report(self, writer, sequence, plan: Plan, submit: SubmitSm) -> None:
         rid = format(plan.number, plan.receipt_form)
@@ -112,40 +92,13 @@ class StyledSmsc:
                 registered_delivery=0,
             ).pdu())
 
-    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        sequence = itertools.count(1)
-        try:
-            while True:
-                head = await reader.readexactly(16)
-                header = SmppMessage.parse_header(head)
-                raw = head + await reader.readexactly(header.pdu_length - 16)
-                command = header.smpp_command
-                if command == SmppCommand.BIND_TRANSCEIVER:
-                    BindTransceiver.from_pdu(raw, header)
-                    writer.write(BindTransceiverResp(header.sequence_num, SmppCommandStatus.ESME_ROK,
-                                                     system_id="STYLED").pdu())
-                elif command == SmppCommand.SUBMIT_SM:
-                    submit = SubmitSm.from_pdu(raw, header, "gsm0338")
-                    self.submits += 1
-                    plan = self.plans[submit.destination.number]
-                    writer.write(SubmitSmResp(header.sequence_num,
-                                              message_id=format(plan.number, plan.submit_form)).pdu())
-                    task = asyncio.create_task(self.report(writer, sequence, plan, submit))
-                    self.tasks.add(task)
-                    task.add_done_callback(self.tasks.discard)
-                elif command == SmppCommand.DELIVER_SM_RESP:
-                    self.acked += 1
-                elif command == SmppCommand.ENQUIRE_LINK:
-                    writer.write(EnquireLinkResp(header.sequence_num).pdu())
-                elif command == SmppCommand.UNBIND:
-                    writer.write(UnbindResp(header.sequence_num).pdu())
-                    await writer.drain()
-                    return
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    def on_submit(self, submit, header, writer, sequence) -> None:
+        self.submits += 1
+        plan = self.plans[submit.destination.number]
+        writer.write(SubmitSmResp(header.sequence_num, message_id=format(plan.number, plan.submit_form)).pdu())
+        task = asyncio.create_task(self.report(writer, sequence, plan, submit))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
 
 MISLEADING = "Reply stat:DELIVRD id:1 to confirm"  # the subscriber's own text, echoed after text:
@@ -210,7 +163,7 @@ async def styled():
     smscs: list[StyledSmsc] = []
 
     async def start(plans: dict[str, Plan]) -> StyledSmsc:
-        smsc = StyledSmsc(plans)
+        smsc = StyledSmsc(plans=plans)
         await smsc.start()
         smscs.append(smsc)
         return smsc

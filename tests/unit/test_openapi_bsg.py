@@ -64,6 +64,11 @@ INTENDED: dict[str, str] = {
     "GET /api/stoplist response data[].whatsapp_stoplist only-relaybox": "relaybox keeps a WhatsApp stop list too (type whatsapp) and says whether a phone is on it",
     "GET /api/stoplist/search response data[].whatsapp_stoplist only-relaybox": "relaybox keeps a WhatsApp stop list too (type whatsapp) and says whether a phone is on it",
     "POST /api/stoplist/attach response data[].whatsapp_stoplist only-relaybox": "relaybox keeps a WhatsApp stop list too (type whatsapp) and says whether a phone is on it",
+    "POST /api/campaigns/sms/send response skipped only-relaybox": "the stop-listed recipients left out of the send (never sent, never charged) and why, next to `data`; absent when there were none",
+    "POST /api/campaigns/sms/send-individual response skipped only-relaybox": "the stop-listed recipients left out of the send (never sent, never charged) and why, next to `data`; absent when there were none",
+    "POST /api/campaigns/sms/send-groups response skipped only-relaybox": "the stop-listed recipients left out of the send (never sent, never charged) and why, next to `data`; absent when there were none",
+    "POST /api/campaigns/rcs/send response skipped only-relaybox": "the stop-listed recipients left out of the send (never sent, never charged) and why, next to `data`; absent when there were none",
+    "POST /api/campaigns/rcs/send-groups response skipped only-relaybox": "the stop-listed recipients left out of the send (never sent, never charged) and why, next to `data`; absent when there were none",
     # responses: relaybox sends a subset of what BSG types
     "POST /api/campaigns/sms/send response data.message_type enum": "relaybox's message types are sms and rcs",
     "POST /api/campaigns/sms/send-individual response data.message_type enum": "relaybox's message types are sms and rcs",

@@ -107,13 +107,17 @@ async def get_list(platform: Platform, account_id: int, list_id: int) -> Contact
     return found
 
 
-async def find_lists(platform: Platform, account_id: int, raw: Sequence[RawCriterion] = (), *, sort: str = "id",
-                     descending: bool = False, offset: int = 0, limit: int = 50) -> tuple[int, list[ContactList]]:
+async def find_lists(platform: Platform, account_id: int, *, raw: Sequence[RawCriterion] = (), sort: str = "id",
+                     descending: bool = False, offset: int = 0, limit: int = 50,
+                     ) -> tuple[int, list[ContactList], list[Criterion]]:
+    """(total, page, the checked criteria) of the account's lists, its default list made first if
+    it has none; ValidationFailed for a bad criterion."""
     criteria = check_criteria(raw, LIST_SEARCH)
     await ensure_default_list(platform, account_id)
     async with platform.db.read() as conn:
-        return await store.find_lists(conn, account_id, criteria, sort=sort, descending=descending, offset=offset,
-                                      limit=limit)
+        total, found = await store.find_lists(conn, account_id, criteria, sort=sort, descending=descending,
+                                              offset=offset, limit=limit)
+    return total, found, criteria
 
 
 def _list_values(errors: _Errors, name: object, description: object, default: object) -> dict:

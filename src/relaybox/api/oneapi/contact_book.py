@@ -1,4 +1,5 @@
-"""What the contact-book routers share: request bodies, response shapes, ids and search parameters.
+"""What the contact-book routers share: request bodies, response shapes and ids (paging and search:
+oneapi/listing.py).
 
 Shapes are the spec's (`ContactSchema`, `ContactGroupSchema`, `ContactGroupSearchSchema`,
 `ContactFieldSchema`, `StopListCollection`), as the official client's strict models read them.
@@ -21,12 +22,11 @@ from relaybox.domain.contacts import (
     Contact,
     ContactField,
     ContactList,
-    Criterion,
     StopListEntry,
 )
 from relaybox.domain.timefmt import format_time
 from relaybox.errors import FieldError, NotFound, ValidationFailed
-from relaybox.services.contacts import FieldInput, RawCriterion
+from relaybox.services.contacts import FieldInput
 
 #: An id in a body: a positive integer the store can hold.
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -34,8 +34,6 @@ PhoneValue = int | str
 #: What the document says of a phone in a body (the rule is domain/contacts.py `contact_phone`).
 PHONE_SCHEMA = {"anyOf": [{"type": "integer"}, {"type": "string"}],
                 "description": "E.164 digits (9 to 15), as a JSON integer or a digit string"}
-#: `search_fields[N]`: how many criteria one request may give (relaybox's bound).
-MAX_CRITERIA = 10
 
 
 def _text(lengths: tuple[int, int], description: str, *, nullable: bool = False) -> dict:
@@ -179,33 +177,6 @@ def query_ids(query: QueryParams, name: str, path: str, most: int) -> list[int]:
     if errors:
         raise ValidationFailed(errors)
     return ids
-
-
-def raw_criteria(query: QueryParams) -> list[RawCriterion]:
-    """`search[field|operator|value]` and `search_fields[N][field|operator|value]` (N < 10)."""
-    found = [RawCriterion("search", query.get("search[field]"), query.get("search[operator]"),
-                          query.get("search[value]"))]
-    for n in range(MAX_CRITERIA):
-        prefix = f"search_fields[{n}]"
-        found.append(RawCriterion(f"search_fields.{n}", query.get(f"{prefix}[field]"),
-                                  query.get(f"{prefix}[operator]"), query.get(f"{prefix}[value]")))
-    return found
-
-
-def search_meta(criteria: list[Criterion]) -> dict | None:
-    """The first criterion, as the spec's `meta.search` echoes it."""
-    if not criteria:
-        return None
-    c = criteria[0]
-    return {"field": c.raw_field, "operator": c.operator, "value": c.raw_value}
-
-
-def page_meta(total: int, offset: int, limit: int, criteria: list[Criterion]) -> dict:
-    meta: dict = {"page": {"total": total, "offset": offset, "limit": limit}}
-    search = search_meta(criteria)
-    if search is not None:
-        meta["search"] = search
-    return meta
 
 
 # -- response shapes -----------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """The contact book's query parameters and answers, as the OpenAPI document describes them.
 
 `/api/contacts*`, `/api/groups*` and `/api/stoplist*` read their lists' parameters by hand
-(`oneapi/params.py:ListParams`, `contact_book.query_ids`, `contact_book.raw_criteria`) and build
-their answers as dicts (`contact_book.contact`, `contact_list`, `contact_list_found`,
-`contact_field`, `stop_entry`, `page_meta`); these models only describe them.  Shapes are BSG's
+(`oneapi/listing.py:Listing` and `raw_criteria`, `contact_book.query_ids`) and build their
+answers as dicts (`contact_book.contact`, `contact_list`, `contact_list_found`, `contact_field`,
+`stop_entry`, `listing.page_meta`); these models only describe them.  Shapes are BSG's
 (`ContactSchema`, `ContactGroupSchema`, `ContactGroupSearchSchema`, `ContactFieldSchema`,
 `StopListCollection`); where relaybox differs, docs/compatibility.md ("OpenAPI differences")
 says so.  `tests/integration/test_openapi_contact_answers.py` validates real answers against them.

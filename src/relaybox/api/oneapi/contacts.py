@@ -11,7 +11,7 @@ from relaybox.api.oneapi import contact_book as shapes
 from relaybox.api.oneapi import contact_book_openapi as doc
 from relaybox.api.oneapi import responses as r
 from relaybox.api.oneapi.contact_book import FieldBody, FieldUpdateBody, IdsBody, StoreContact, path_id
-from relaybox.api.oneapi.params import ListParams
+from relaybox.api.oneapi.listing import Listing
 from relaybox.api.openapi import ONE_API, documented
 from relaybox.errors import ValidationFailed
 from relaybox.services import contacts
@@ -79,26 +79,22 @@ async def update_field(field_id: str, request: Request, platform: PlatformDep, c
 @documented(security=ONE_API, query=doc.ContactListQuery, ok=doc.ContactPage, errors=r.ERRORS,
             operation_id="contacts", summary="The contacts, optionally of some lists")
 async def list_contacts(request: Request, platform: PlatformDep, caller: OneApiCaller):
-    params = ListParams(request.query_params, sorts=("id",), min_limit=15, default_limit=20)
-    params.check()
+    listing = Listing(request, default_limit=20)
+    listing.check()
     list_ids = shapes.query_ids(request.query_params, "groups", "groups", 1000)
-    total, found, _ = await contacts.find_contacts(platform, caller.account_id, list_ids=list_ids,
-                                                   offset=params.offset, limit=params.limit)
-    return json_response({"data": [shapes.contact(c) for c in found], "total": total})
+    total, found, _ = await contacts.find_contacts(platform, caller.account_id, list_ids=list_ids, **listing.window)
+    return listing.page(found, total, shapes.contact)
 
 
 @router.get("/search")
 @documented(security=ONE_API, query=doc.ContactSearchQuery, ok=doc.ContactSearchPage, errors=r.ERRORS,
             operation_id="contacts_search", summary="Contacts matching criteria")
 async def search_contacts(request: Request, platform: PlatformDep, caller: OneApiCaller):
-    params = ListParams(request.query_params, sorts=("id", "phone"), min_limit=15)
-    params.check()
-    total, found, criteria = await contacts.find_contacts(
-        platform, caller.account_id, raw=shapes.raw_criteria(request.query_params), sort=params.sort,
-        descending=params.descending, offset=params.offset, limit=params.limit,
-    )
-    return json_response({"data": [shapes.contact(c) for c in found],
-                          "meta": shapes.page_meta(total, params.offset, params.limit, criteria)})
+    listing = Listing(request, sorts=("id", "phone"))
+    listing.check()
+    total, found, criteria = await contacts.find_contacts(platform, caller.account_id, raw=listing.criteria,
+                                                          **listing.ordered_window)
+    return listing.search_page(found, total, criteria, shapes.contact)
 
 
 @router.post("")

@@ -11,7 +11,7 @@ from relaybox.api.oneapi import contact_book as shapes
 from relaybox.api.oneapi import contact_book_openapi as doc
 from relaybox.api.oneapi import responses as r
 from relaybox.api.oneapi.contact_book import ListBody, MembersBody, path_id
-from relaybox.api.oneapi.params import ListParams
+from relaybox.api.oneapi.listing import Listing
 from relaybox.api.openapi import ONE_API, documented
 from relaybox.services import contacts
 from relaybox.services.dedup import check_duplicate
@@ -23,25 +23,21 @@ router = APIRouter(prefix="/api/groups", tags=["contact lists"])
 @documented(security=ONE_API, query=doc.ListListQuery, ok=doc.ContactListPage, errors=r.ERRORS,
             operation_id="contact_lists", summary="The contact lists")
 async def list_lists(request: Request, platform: PlatformDep, caller: OneApiCaller):
-    params = ListParams(request.query_params, sorts=("id",), min_limit=15)
-    params.check()
-    total, found = await contacts.find_lists(platform, caller.account_id, offset=params.offset, limit=params.limit)
-    return json_response({"data": [shapes.contact_list(g) for g in found], "total": total})
+    listing = Listing(request)
+    listing.check()
+    total, found, _ = await contacts.find_lists(platform, caller.account_id, **listing.window)
+    return listing.page(found, total, shapes.contact_list)
 
 
 @router.get("/search")
 @documented(security=ONE_API, query=doc.ListSearchQuery, ok=doc.ContactListSearchPage, errors=r.ERRORS,
             operation_id="contact_list_search", summary="Contact lists matching criteria")
 async def search_lists(request: Request, platform: PlatformDep, caller: OneApiCaller):
-    params = ListParams(request.query_params, sorts=("id", "items", "name", "description", "created_at", "date"),
-                        min_limit=15)
-    params.check()
-    raw = shapes.raw_criteria(request.query_params)
-    criteria = contacts.check_criteria(raw, contacts.LIST_SEARCH)
-    total, found = await contacts.find_lists(platform, caller.account_id, raw, sort=params.sort,
-                                             descending=params.descending, offset=params.offset, limit=params.limit)
-    return json_response({"data": [shapes.contact_list_found(g) for g in found],
-                          "meta": shapes.page_meta(total, params.offset, params.limit, criteria)})
+    listing = Listing(request, sorts=("id", "items", "name", "description", "created_at", "date"))
+    listing.check()
+    total, found, criteria = await contacts.find_lists(platform, caller.account_id, raw=listing.criteria,
+                                                       **listing.ordered_window)
+    return listing.search_page(found, total, criteria, shapes.contact_list_found)
 
 
 @router.post("")

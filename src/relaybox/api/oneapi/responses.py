@@ -60,9 +60,15 @@ class CampaignResponse(_Out):
 
 
 class SmsCampaignResponse(_Out):
-    """The answer of the campaign sends (SMS, individual, RCS)."""
+    """The answer of the campaign sends (SMS, individual, to lists, RCS)."""
 
     data: SentCampaign
+    skipped: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="relaybox: only when stop-listed recipients were left out (never sent, never charged): each "
+                    "left-out phone's path in the request (`phones.<i>.number`, `messages.<i>.phone`, "
+                    "`contacts.<phone>.phone`) and why, shaped as a 422's `errors` (docs/sending-to-lists.md)",
+        examples=[{"phones.0.number": ["The phone is on the SMS stop list: not sent."]}])
 
 
 class DetailStatistics(_Out):

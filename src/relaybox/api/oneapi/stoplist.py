@@ -10,7 +10,7 @@ from relaybox.api.oneapi import contact_book as shapes
 from relaybox.api.oneapi import contact_book_openapi as doc
 from relaybox.api.oneapi import responses as r
 from relaybox.api.oneapi.contact_book import StoplistAddBody, StoplistRemoveBody
-from relaybox.api.oneapi.params import ListParams
+from relaybox.api.oneapi.listing import Listing
 from relaybox.api.openapi import ONE_API, documented
 from relaybox.domain.contacts import STOPLIST_TYPES
 from relaybox.services import contacts
@@ -23,27 +23,23 @@ router = APIRouter(prefix="/api/stoplist", tags=["stop list"])
 @documented(security=ONE_API, query=doc.StoplistQuery, ok=doc.StoplistPage, errors=r.ERRORS,
             operation_id="stoplist_items", summary="The phones on stop lists")
 async def stoplist_items(request: Request, platform: PlatformDep, caller: OneApiCaller):
-    params = ListParams(request.query_params, sorts=("id",), min_limit=15, default_limit=20)
-    channel = params.choice("type", "type", STOPLIST_TYPES, default=None)
-    params.check()
-    total, found, _ = await contacts.find_stoplisted(platform, caller.account_id, channel=channel,
-                                                     offset=params.offset, limit=params.limit)
-    return json_response({"data": [shapes.stop_entry(e) for e in found], "total": total})
+    listing = Listing(request, default_limit=20)
+    channel = listing.choice("type", "type", STOPLIST_TYPES, default=None)
+    listing.check()
+    total, found, _ = await contacts.find_stoplisted(platform, caller.account_id, channel=channel, **listing.window)
+    return listing.page(found, total, shapes.stop_entry)
 
 
 @router.get("/search")
 @documented(security=ONE_API, query=doc.StoplistSearchQuery, ok=doc.StoplistSearchPage, errors=r.ERRORS,
             operation_id="stoplist_search", summary="Stop-listed phones matching criteria")
 async def stoplist_search(request: Request, platform: PlatformDep, caller: OneApiCaller):
-    params = ListParams(request.query_params, sorts=("id", "phone"), min_limit=15)
-    list_id = params.integer("contact_group_id", "contact_group_id", minimum=1)
-    params.check()
-    total, found, criteria = await contacts.find_stoplisted(
-        platform, caller.account_id, list_id=list_id, raw=shapes.raw_criteria(request.query_params),
-        sort=params.sort, descending=params.descending, offset=params.offset, limit=params.limit,
-    )
-    return json_response({"data": [shapes.stop_entry(e) for e in found],
-                          "meta": shapes.page_meta(total, params.offset, params.limit, criteria)})
+    listing = Listing(request, sorts=("id", "phone"))
+    list_id = listing.integer("contact_group_id", "contact_group_id", minimum=1)
+    listing.check()
+    total, found, criteria = await contacts.find_stoplisted(platform, caller.account_id, list_id=list_id,
+                                                            raw=listing.criteria, **listing.ordered_window)
+    return listing.search_page(found, total, criteria, shapes.stop_entry)
 
 
 @router.post("/attach")
