@@ -134,3 +134,17 @@ def test_brand_is_libphonenumber_s_carrier_name_for_every_region():
                 if brand_for(number) != expected:
                     different.append((region, digits, brand_for(number), expected))
     assert not different, different[:10]
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2026, 11, 30, 7, 59, 59, 999999, tzinfo=UTC),
+    datetime(2026, 11, 30, 8, 0, 0, tzinfo=UTC),
+    datetime(1999, 12, 31, 23, 30, 1, tzinfo=UTC),
+    datetime(2026, 3, 29, 1, 15),  # naive: read as UTC
+])
+def test_roll_up_keys_are_the_hour_and_minute_a_message_falls_in(moment):
+    from relaybox.store import rollups
+
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    assert rollups._hour(rollups._hour_no(moment)) == aware.replace(minute=0, second=0, microsecond=0)
+    assert rollups._minute(rollups._minute_no(moment)) == aware.replace(second=0, microsecond=0)

@@ -23,6 +23,8 @@ from typing import Any
 
 from sqlalchemy import Column, Table, insert
 
+from relaybox.store.types import UTCDateTime, from_sqlite_text, sqlite_text
+
 _Processor = Callable[[Any], Any] | None
 _processors: dict[tuple[str, str, str], _Processor] = {}
 _sql: dict[tuple[str, tuple[str, ...]], str | None] = {}
@@ -33,7 +35,10 @@ def processor(column: Column, dialect) -> _Processor:
     """The function SQLAlchemy applies to a value bound to `column` (None: the value as it is)."""
     key = (column.table.name, column.name, dialect.name)
     if key not in _processors:
-        _processors[key] = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if dialect.name == "sqlite" and isinstance(column.type, UTCDateTime):
+            _processors[key] = sqlite_text  # SQLAlchemy's text, faster (store/types.py)
+        else:
+            _processors[key] = column.type.dialect_impl(dialect).bind_processor(dialect)
     return _processors[key]
 
 
@@ -130,7 +135,8 @@ def _reader(table: Table, dialect) -> tuple[str, list[str], list[_Processor]]:
     if key not in _readers:
         quote = dialect.identifier_preparer.quote
         names = [c.name for c in table.columns]
-        processors = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in table.columns]
+        processors = [from_sqlite_text if dialect.name == "sqlite" and isinstance(c.type, UTCDateTime)
+                      else c.type.dialect_impl(dialect).result_processor(dialect, None) for c in table.columns]
         _readers[key] = (f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)} WHERE ", names,
                          processors)
     return _readers[key]

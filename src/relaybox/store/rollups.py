@@ -12,7 +12,7 @@ rather than deadlock.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,7 +23,9 @@ from relaybox.store.bulk import to_driver
 from relaybox.store.db import driver
 from relaybox.store.tables import delivery_times, traffic_minutes, traffic_rollups
 
-_DELIVERED = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
+#: As plain strs (keys of `Deltas.moved`, which compares `_value_`s: a StrEnum hashes slowly).
+_DELIVERED = frozenset({MessageStatus.DELIVERED.value, MessageStatus.READ.value})
+_FINAL = frozenset(s.value for s in FINAL)
 
 #: `campaign_id` of the rows that hold the whole account (every message, in a campaign or not) in
 #: each roll-up, so that an account's breakdown or series reads one row per hour (or minute) and
@@ -33,30 +35,55 @@ ACCOUNT = -1
 ACCOUNT_HOURS = -2
 
 
-def _hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
+def _hour_no(moment: datetime) -> int:
+    """Whole hours since the Unix epoch (UTC) of an aware datetime (a naive one is read as UTC).
+
+    The deltas are keyed by these numbers, not by datetimes: an aware datetime is slow to hash and
+    to truncate, and every message inserted or moved adds to four to six keys (docs/benchmarks.md).
+    """
+    return int(_seconds(moment)) // 3600
 
 
-def _minute(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)
+def _minute_no(moment: datetime) -> int:
+    """Whole minutes since the Unix epoch (UTC), as `_hour_no`."""
+    return int(_seconds(moment)) // 60
+
+
+def _seconds(moment: datetime) -> float:
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _hour(number: int) -> datetime:
+    """The start of hour `number` (`_hour_no`), as the roll-up tables store it."""
+    return datetime.fromtimestamp(number * 3600, UTC)
+
+
+def _minute(number: int) -> datetime:
+    return datetime.fromtimestamp(number * 60, UTC)
+
+
+def _plain(status) -> str:
+    """A status as a plain str (a MessageStatus is a StrEnum, whose hash is not a str's)."""
+    return getattr(status, "_value_", status)
 
 
 class Deltas:
-    """Roll-up deltas of one transaction, summed per key."""
+    """Roll-up deltas of one transaction, summed per key.
+
+    Keys: statuses (account, campaign or ACCOUNT, hour number, country, brand or "", status);
+    minutes (account, campaign or ACCOUNT or ACCOUNT_HOURS, minute number); times (account,
+    campaign or ACCOUNT, hour number, bucket).  Hour and minute numbers count from the Unix epoch.
+    """
 
     def __init__(self) -> None:
         self.statuses: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])  # key → [n, cost]
         self.minutes: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])  # key → [sent, delivered, failed]
         self.times: dict[tuple, int] = defaultdict(int)
 
-    def _status_key(self, account_id, campaign_id, created_at, country, brand, status) -> tuple:
-        return (account_id, campaign_id or 0, _hour(created_at), country, brand or "", status)
-
     def inserted(self, row: dict) -> None:
         """A new message (a row as inserted)."""
-        # the keys of `_status_key`, built here once per row: this runs for every message inserted
-        account_id, hour = row["account_id"], _hour(row["created_at"])
-        rest = (row["country"], row.get("brand") or "", row["status"])
+        account_id, hour = row["account_id"], _hour_no(row["created_at"])
+        rest = (row["country"], row.get("brand") or "", _plain(row["status"]))
         cost = 0 if row["is_test"] else row["price"]
         for campaign in (row.get("campaign_id") or 0, ACCOUNT):
             slot = self.statuses[(account_id, campaign, hour, *rest)]
@@ -68,36 +95,41 @@ class Deltas:
         """`msg` (as it is after the change) moved old → new; `refunded`: its price was given back;
         `sent_before`: its sent_at before the change; `at`: when the change happened."""
         charged = 0 if msg.is_test else msg.price
-        for scope in (msg.campaign_id or 0, ACCOUNT):
-            base = (msg.account_id, scope, msg.created_at, msg.country, msg.brand)
-            before = self.statuses[self._status_key(*base, old.value)]
+        gained = 0 if refunded else charged
+        account_id, hour, country, brand = msg.account_id, _hour_no(msg.created_at), msg.country, msg.brand or ""
+        old_status, new_status = old._value_, new._value_
+        statuses = self.statuses
+        scopes = (msg.campaign_id or 0, ACCOUNT)
+        for scope in scopes:
+            before = statuses[(account_id, scope, hour, country, brand, old_status)]
             before[0] -= 1
             before[1] -= charged
-            after = self.statuses[self._status_key(*base, new.value)]
+            after = statuses[(account_id, scope, hour, country, brand, new_status)]
             after[0] += 1
-            after[1] += 0 if refunded else charged
+            after[1] += gained
         if sent_before is None and msg.sent_at is not None:
-            self._event(msg, _minute(msg.sent_at), 0)
-        if new in _DELIVERED and old not in _DELIVERED and msg.delivered_at is not None:
-            self._event(msg, _minute(msg.delivered_at), 1)
+            self._event(msg, _minute_no(msg.sent_at), 0)
+        if new_status in _DELIVERED and old_status not in _DELIVERED and msg.delivered_at is not None:
+            self._event(msg, _minute_no(msg.delivered_at), 1)
             if msg.sent_at is not None:
                 bucket = bucket_of(msg.sent_at, msg.delivered_at)
-                for scope in (msg.campaign_id or 0, ACCOUNT):
-                    self.times[(msg.account_id, scope, _hour(msg.created_at), bucket)] += 1
-        elif new in FINAL and new not in _DELIVERED and old not in FINAL:
-            self._event(msg, _minute(msg.delivered_at or at), 2)
+                for scope in scopes:
+                    self.times[(account_id, scope, hour, bucket)] += 1
+        elif new_status in _FINAL and new_status not in _DELIVERED and old_status not in _FINAL:
+            self._event(msg, _minute_no(msg.delivered_at or at), 2)
 
-    def _event(self, msg: Message, minute: datetime, column: int) -> None:
-        self.minutes[(msg.account_id, ACCOUNT, minute)][column] += 1
-        self.minutes[(msg.account_id, ACCOUNT_HOURS, minute.replace(minute=0))][column] += 1
+    def _event(self, msg: Message, minute: int, column: int) -> None:
+        minutes = self.minutes
+        minutes[(msg.account_id, ACCOUNT, minute)][column] += 1
+        minutes[(msg.account_id, ACCOUNT_HOURS, minute - minute % 60)][column] += 1
         if msg.campaign_id:
-            self.minutes[(msg.account_id, msg.campaign_id, minute)][column] += 1
+            minutes[(msg.account_id, msg.campaign_id, minute)][column] += 1
 
     async def write(self, conn: AsyncConnection) -> None:
-        """Add the deltas to the roll-ups, in the caller's transaction."""
-        statuses = sorted((k, v) for k, v in self.statuses.items() if v[0] or v[1])
-        minutes = sorted((k, v) for k, v in self.minutes.items() if any(v))
-        times = sorted((k, v) for k, v in self.times.items() if v)
+        """Add the deltas to the roll-ups, in the caller's transaction (rows in key order)."""
+        statuses = [((a, c, _hour(h), *rest), v) for (a, c, h, *rest), v in sorted(self.statuses.items()) if v[0] or v[1]]
+        minutes = [((a, c, _minute(m)), v) for (a, c, m), v in sorted(self.minutes.items()) if any(v)]
+        times = [((a, c, _hour(h), b), v) for (a, c, h, b), v in sorted(self.times.items()) if v]
         if conn.dialect.name == "postgresql":
             await _write_postgresql(conn, statuses, minutes, times)
         else:

@@ -40,3 +40,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def sqlite_text(value: datetime) -> str:
+    """`UTCDateTime`'s value bound on SQLite, as SQLAlchemy writes it: the UTC time as naive text
+    `YYYY-MM-DD HH:MM:SS.ffffff` (SQLite DATETIME's storage format); a naive value is taken as UTC.
+
+    The same text as `UTCDateTime` followed by SQLAlchemy's SQLite DATETIME processor, in a
+    quarter of the time: the store's driver-level paths (store/bulk.py) convert several times per
+    message.  tests/unit/test_store_types.py compares the two.
+    """
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
+
+
+def from_sqlite_text(value: str | None) -> datetime | None:
+    """The aware UTC datetime of a `UTCDateTime` column's SQLite text (`sqlite_text`, or the
+    shorter forms SQL's own functions write), as SQLAlchemy reads it back; None stays None."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
