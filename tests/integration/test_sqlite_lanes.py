@@ -232,3 +232,27 @@ async def test_a_writer_cancelled_while_it_waits_leaves_the_connection_clean(tmp
             assert [r.v for r in await conn.execute(text("SELECT v FROM t ORDER BY id"))] == ["inline", "block"]
     finally:
         await db.dispose()
+
+
+async def test_driver_statements_join_the_transaction_and_fail_as_sqlalchemy_does(db):
+    """`exec_driver_sql` goes to the sqlite3 connection itself: a list of tuples is one
+    executemany, a tuple one execute; the rows and scalar read back; a constraint refusal is
+    SQLAlchemy's IntegrityError; and a failed transaction leaves none of its statements."""
+    from sqlalchemy.exc import IntegrityError
+
+    async def work(conn):
+        await conn.exec_driver_sql("INSERT INTO t (id, v) VALUES (?, ?)", [(1, "a"), (2, "b")])
+        rows = list(await conn.exec_driver_sql("SELECT id, v FROM t WHERE id >= ? ORDER BY id", (1,)))
+        top = (await conn.exec_driver_sql("SELECT max(id) FROM t")).scalar()
+        return rows, top
+
+    assert await db.transact(work) == ([(1, "a"), (2, "b")], 2)
+
+    async def clash(conn):
+        await conn.exec_driver_sql("INSERT INTO t (id, v) VALUES (?, ?)", (3, "c"))
+        await conn.exec_driver_sql("INSERT INTO t (id, v) VALUES (?, ?)", (1, "again"))
+
+    with pytest.raises(IntegrityError):
+        await db.transact(clash)
+    async with db.read() as conn:
+        assert list(await conn.exec_driver_sql("SELECT id FROM t ORDER BY id")) == [(1,), (2,)]
