@@ -1,9 +1,13 @@
-"""Background tasks of a process: stopping one the same way everywhere."""
+"""Background tasks of a process: stopping one the same way everywhere, and sharing one."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable, Hashable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 async def cancel_and_wait(task: asyncio.Task | None) -> None:
@@ -15,3 +19,29 @@ async def cancel_and_wait(task: asyncio.Task | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+class SingleFlight:
+    """Concurrent callers asking for the same key share one run of the work.
+
+    When a cache entry expires under load, every request in flight misses it at once: without
+    this, each would read the same row (64 reads of one account per expiry with 64 connections).
+    The work runs as a task of its own, so a caller that is cancelled does not cancel it for the
+    others; its result or exception goes to every caller that waited for it.
+    """
+
+    def __init__(self) -> None:
+        self._running: dict[Hashable, asyncio.Future] = {}
+
+    async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
+        running = self._running.get(key)
+        if running is None:
+            running = self._running[key] = asyncio.ensure_future(work())
+            running.add_done_callback(lambda done: self._settled(key, done))
+        return await asyncio.shield(running)
+
+    def _settled(self, key: Hashable, done: asyncio.Future) -> None:
+        if self._running.get(key) is done:
+            del self._running[key]
+        if not done.cancelled():
+            done.exception()  # retrieved: a failure every caller gave up on is not reported as lost

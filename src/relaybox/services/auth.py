@@ -21,6 +21,7 @@ from relaybox.domain.timefmt import utcnow
 from relaybox.errors import AccountBlocked, Unauthenticated
 from relaybox.services.platform import Platform
 from relaybox.store import accounts as accounts_store
+from relaybox.tasks import SingleFlight
 
 KEY_PATTERN = re.compile(r"(live|test)_[A-Za-z0-9]{20,}")
 JWT_ALGORITHM = "HS256"
@@ -51,6 +52,8 @@ class Authenticator:
     _keys: dict[str, tuple[float, Caller | None]] = field(default_factory=dict)
     _key_ids: dict[int, tuple[float, Caller | None]] = field(default_factory=dict)
     _accounts: dict[int, tuple[float, bool]] = field(default_factory=dict)
+    #: one store read per expired entry, however many requests find it expired at once
+    _flights: SingleFlight = field(default_factory=SingleFlight)
 
     async def caller_for_key(self, key: str) -> Caller:
         if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
@@ -58,8 +61,7 @@ class Authenticator:
         now = time.monotonic()
         cached = self._keys.get(key)
         if cached is None or cached[0] < now:
-            async with self.platform.db.read() as conn:
-                grant = await accounts_store.caller_for_key(conn, key, utcnow())
+            grant = await self._flights.run(("key", key), lambda: self._read(accounts_store.caller_for_key, key))
             caller = self._remember(self._keys, key, grant, now)
         else:
             caller = cached[1]
@@ -72,9 +74,16 @@ class Authenticator:
         cached = self._key_ids.get(key_id)
         if cached is not None and cached[0] >= now:
             return cached[1]
-        async with self.platform.db.read() as conn:
-            grant = await accounts_store.caller_for_key_id(conn, key_id, utcnow())
+        grant = await self._flights.run(("key id", key_id), lambda: self._read(accounts_store.caller_for_key_id, key_id))
         return self._remember(self._key_ids, key_id, grant, now)
+
+    async def _read(self, lookup, name) -> Grant | None:
+        async with self.platform.db.read() as conn:
+            return await lookup(conn, name, utcnow())
+
+    async def _read_account(self, account_id: int):
+        async with self.platform.db.read() as conn:
+            return await accounts_store.get_account(conn, account_id)
 
     def _remember(self, cache: dict, name, grant: Grant | None, now: float) -> Caller | None:
         """Cache a lookup for `cache_seconds`, or until the key's planned revocation if that comes first."""
@@ -90,8 +99,7 @@ class Authenticator:
     async def _check_active(self, account_id: int, now: float) -> None:
         cached = self._accounts.get(account_id)
         if cached is None or cached[0] < now:
-            async with self.platform.db.read() as conn:
-                account = await accounts_store.get_account(conn, account_id)
+            account = await self._flights.run(("account", account_id), lambda: self._read_account(account_id))
             blocked = account is None or account.blocked
             if len(self._accounts) > _CACHE_MAX:
                 self._accounts.clear()

@@ -10,6 +10,7 @@ from relaybox.config import Settings
 from relaybox.domain.pricing import PriceBook
 from relaybox.domain.timefmt import utcnow
 from relaybox.store.db import Database
+from relaybox.tasks import SingleFlight
 
 
 @dataclass
@@ -20,6 +21,8 @@ class Platform:
     clock: Callable[[], datetime] = field(default=utcnow)
     #: account id -> (expiry on the monotonic clock, Account): see sending.load_account
     account_cache: dict = field(default_factory=dict)
+    #: Store reads shared by concurrent requests that need the same row (tasks.SingleFlight).
+    flights: SingleFlight = field(default_factory=SingleFlight)
     #: The per-account rate limits (services/rate_limits.py) of an API process; None: not limited
     #: (the engine's processes, and services called directly).
     limiter: object | None = None

@@ -91,13 +91,17 @@ async def load_account(platform: Platform, caller: Caller) -> Account:
     cached = platform.account_cache.get(caller.account_id)
     if cached is not None and cached[0] > now:
         return cached[1]
-    async with platform.db.read() as conn:
-        account = await accounts_store.get_account(conn, caller.account_id)
+    account = await platform.flights.run(("account", caller.account_id), lambda: _read_account(platform, caller.account_id))
     assert account is not None, "authenticated caller without an account"
     if len(platform.account_cache) > 10000:
         platform.account_cache.clear()
     platform.account_cache[caller.account_id] = (now + ACCOUNT_CACHE_SECONDS, account)
     return account
+
+
+async def _read_account(platform: Platform, account_id: int) -> Account | None:
+    async with platform.db.read() as conn:
+        return await accounts_store.get_account(conn, account_id)
 
 
 @lru_cache(maxsize=4096)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, literal_column, select, text, type_coerce
+from sqlalchemy import bindparam, case, func, literal_column, select, text, type_coerce
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -108,9 +108,13 @@ async def record_hours(conn: AsyncConnection, entries: list[tuple[int, datetime,
         await conn.execute(stmt)
 
 
+#: Every column of `messages`, None: the values of a row before its inserted values are laid over.
+_BLANK_ROW = dict.fromkeys(c.name for c in messages.columns)
+
+
 def message_from_values(message_id: int, row: dict) -> Message:
     """The record of a message just inserted from `row`."""
-    values = {c.name: None for c in messages.columns}
+    values = dict(_BLANK_ROW)
     values.update(row)
     values["id"] = message_id
     return message_from_row(Mapped(values))
@@ -119,13 +123,15 @@ def message_from_values(message_id: int, row: dict) -> Message:
 async def existing_references(conn: AsyncConnection, account_id: int, references: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for part in chunks(list(references)):
-        rows = await conn.execute(
-            select(messages.c.reference_id).where(
-                messages.c.account_id == account_id, messages.c.reference_id.in_(part)
-            )
-        )
+        rows = await conn.execute(_EXISTING_REFERENCES, {"account_id": account_id, "references": part})
         found.update(r[0] for r in rows)
     return found
+
+
+#: Built once (every group commit of single sends with references runs it with a new list).
+_EXISTING_REFERENCES = select(messages.c.reference_id).where(
+    messages.c.account_id == bindparam("account_id"), messages.c.reference_id.in_(bindparam("references", expanding=True))
+)
 
 
 #: How each backend names the per-account reference index in a unique violation.
