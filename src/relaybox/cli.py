@@ -230,7 +230,7 @@ def migrate(database_url: DatabaseOpt = None) -> None:
     the default price list into an empty store; says which revision it went from and to."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from relaybox.api.app import migrate_store
+    from relaybox.services.platform import migrate_store
     from relaybox.store.db import Database
     from relaybox.store.readiness import StoreNotReady, postgresql_revision, shown
 

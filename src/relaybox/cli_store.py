@@ -17,7 +17,7 @@ from relaybox.services.platform import Platform
 async def open_store(settings: Settings) -> Platform:
     """The platform on `settings.database_url`, not migrated: raises typer.Exit(1) after one line
     on stderr when the store is not ready (store/readiness.py)."""
-    from relaybox.api.app import open_platform
+    from relaybox.services.platform import open_platform
     from relaybox.store.readiness import StoreNotReady, require_ready
 
     try:

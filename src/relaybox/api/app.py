@@ -41,42 +41,13 @@ from relaybox.errors import LegacyCode, RelayboxError, ValidationFailed
 from relaybox.services import rate_limits
 from relaybox.services.auth import Authenticator
 from relaybox.services.jwt_keys import deployment_id, load_secret
-from relaybox.services.platform import Platform
+from relaybox.services.platform import Platform, migrate_store, open_platform  # noqa: F401 - both re-exported
 from relaybox.services.single_sends import SingleSendQueue
-from relaybox.store.db import Database
-from relaybox.store.migrate import current_revision, exclusive, upgrade
-from relaybox.store.pricing import load_price_book, seed_price_list
 from relaybox.store.wakeups import DueAnnouncer
 from relaybox.observability import logs
 from relaybox.observability.http import Observed
 
 log = logging.getLogger("relaybox")
-
-
-async def open_platform(settings: Settings, *, migrate: bool = True, engine_only: bool = False) -> Platform:
-    """Connect to the store, migrate it, seed the price list, and load the price book.
-
-    `engine_only`: for a process that runs the engine and no API (`relaybox worker`, the engine
-    child of `serve`): its SQLite transactions run on the event loop's thread (store/db.py).
-    """
-    db = Database(settings.database_url, pool_size=settings.database_pool_size, inline_transactions=engine_only)
-    if migrate:
-        await migrate_store(db)
-    async with db.read() as conn:
-        prices = await load_price_book(conn)
-    return Platform(db=db, prices=prices, settings=settings)
-
-
-async def migrate_store(db: Database) -> tuple[str | None, str]:
-    """Upgrade the store to the newest migration and load the default price list into an empty one,
-    one process at a time (several may start at once).  Returns the revision before (None: no
-    relaybox tables yet) and after (`relaybox migrate` reports them)."""
-    async with exclusive(db):
-        before = await current_revision(db)
-        await upgrade(db)
-        async with db.write() as conn:
-            await seed_price_list(conn)
-        return before, await current_revision(db)
 
 
 def build_engine(platform: Platform) -> Engine:

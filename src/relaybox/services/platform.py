@@ -1,4 +1,5 @@
-"""What every service needs: the store, the price book, the settings and a clock."""
+"""What every service needs: the store, the price book, the settings and a clock; and how a
+process opens them (`open_platform`), without importing the API (the operator's commands use it)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,34 @@ class Platform:
     #: The per-account rate limits (services/rate_limits.py) of an API process; None: not limited
     #: (the engine's processes, and services called directly).
     limiter: object | None = None
+
+
+async def open_platform(settings: Settings, *, migrate: bool = True, engine_only: bool = False) -> Platform:
+    """Connect to the store, migrate it, seed the price list, and load the price book.
+
+    `engine_only`: for a process that runs the engine and no API (`relaybox worker`, the engine
+    child of `serve`): its SQLite transactions run on the event loop's thread (store/db.py).
+    """
+    from relaybox.store.pricing import load_price_book  # here: the operator's commands import this module
+
+    db = Database(settings.database_url, pool_size=settings.database_pool_size, inline_transactions=engine_only)
+    if migrate:
+        await migrate_store(db)
+    async with db.read() as conn:
+        prices = await load_price_book(conn)
+    return Platform(db=db, prices=prices, settings=settings)
+
+
+async def migrate_store(db: Database) -> tuple[str | None, str]:
+    """Upgrade the store to the newest migration and load the default price list into an empty one,
+    one process at a time (several may start at once).  Returns the revision before (None: no
+    relaybox tables yet) and after (`relaybox migrate` reports them)."""
+    from relaybox.store.migrate import current_revision, exclusive, upgrade
+    from relaybox.store.pricing import seed_price_list
+
+    async with exclusive(db):
+        before = await current_revision(db)
+        await upgrade(db)
+        async with db.write() as conn:
+            await seed_price_list(conn)
+        return before, await current_revision(db)
