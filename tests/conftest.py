@@ -128,28 +128,3 @@ async def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05):
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(interval)
-
-
-#: Test files that take the longest (pytest's --durations in CI), run first: the four test
-#: processes take files in collection order, and a long file started last would keep one process
-#: busy after the others are done (the longest first is the better packing).
-SLOW_FIRST = (
-    "tests/e2e/test_chaos.py",
-    "tests/e2e/test_crash_default.py",
-    "tests/e2e/test_supervision.py",
-    "tests/integration/test_webhook_url_acceptance.py",
-    "tests/e2e/test_contacts_import_cli.py",
-    "tests/e2e/test_admin_cli.py",
-    "tests/e2e/test_bsg_sdk_contacts.py",
-    "tests/e2e/test_bsg_sdk_audience_chain.py",
-    "tests/e2e/test_bsg_sdk_send_groups.py",
-    "tests/e2e/test_demo_database.py",
-)
-
-
-def pytest_collection_modifyitems(session, config, items):
-    def rank(item) -> int:
-        path = item.nodeid.split("::", 1)[0]
-        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
-
-    items.sort(key=rank)  # stable: every file keeps its own order, the others theirs
