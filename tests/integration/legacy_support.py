@@ -17,11 +17,16 @@ def forbid_direction(platform: Platform, country: str) -> None:
     platform.prices._converted.clear()
 
 
-async def stored(platform: Platform) -> tuple[int, int]:
-    """(messages, campaigns) in the store."""
+async def stored(platform: Platform, account_id: int | None = None) -> tuple[int, int]:
+    """(messages, campaigns) in the store: of one account, or of all."""
+    count_messages = select(func.count()).select_from(messages)
+    count_campaigns = select(func.count()).select_from(campaigns)
+    if account_id is not None:
+        count_messages = count_messages.where(messages.c.account_id == account_id)
+        count_campaigns = count_campaigns.where(campaigns.c.account_id == account_id)
     async with platform.db.read() as conn:
-        n_messages = (await conn.execute(select(func.count()).select_from(messages))).scalar_one()
-        n_campaigns = (await conn.execute(select(func.count()).select_from(campaigns))).scalar_one()
+        n_messages = (await conn.execute(count_messages)).scalar_one()
+        n_campaigns = (await conn.execute(count_campaigns)).scalar_one()
     return n_messages, n_campaigns
 
 

@@ -3,6 +3,8 @@
 Request-level errors answer `{"error": N, "errorDescription": ...}` and write
 nothing; a refused recipient of a task gets its own error object; a single
 message's own errors (21, 22, 23, 27, 28, 33) come inside `result`.
+
+One app per backend for the module, a new account for every test (tests/shared_app.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from relaybox.api.legacy.errors import DESCRIPTIONS
 from relaybox.domain.timefmt import format_time, utcnow
 from relaybox.store import accounts as accounts_store
 from tests.factories import make_account
+from tests.shared_app import account, app, app_platform, client, database_url, headers, settings, settings_overrides  # noqa: F401
 from tests.integration.legacy_support import (
     GREENLAND,
     forbid_direction,
@@ -24,6 +27,8 @@ from tests.integration.legacy_support import (
     phones_body,
     stored,
 )
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SEND_PATHS = ("/rest/sms/create", "/rest/sms/price")
 READ_PATHS = ("/rest/common/balance", "/rest/sms/prices", "/rest/sms/prices/1", "/rest/sms/1", "/rest/sms/reference/r1",
@@ -87,23 +92,23 @@ REQUEST_LEVEL = [
 
 @pytest.mark.parametrize("path", SEND_PATHS)
 @pytest.mark.parametrize("payload, code", REQUEST_LEVEL)
-async def test_request_level_errors_write_nothing(client, headers, app_platform, path, payload, code):
+async def test_request_level_errors_write_nothing(client, headers, app_platform, account, path, payload, code):
     kwargs = {"content": payload} if isinstance(payload, bytes) else {"json": payload}
     before = (await client.get("/rest/common/balance", headers=headers)).json()
     response = await client.put(path, headers=headers, **kwargs)
     assert is_error(response, code)
     assert set(response.json()) == {"error", "errorDescription"}
-    assert await stored(app_platform) == (0, 0)
+    assert await stored(app_platform, account[0]) == (0, 0)
     assert (await client.get("/rest/common/balance", headers=headers)).json() == before
 
 
 @pytest.mark.parametrize("shape", ["phone", "phones"])
 async def test_8_not_enough_money_writes_nothing(client, app_platform, shape):
-    _, key = await make_account(app_platform, balance="0.01")
+    account_id, key = await make_account(app_platform, balance="0.01")
     body = phone_body() if shape == "phone" else phones_body([{"msisdn": "380971230011", "reference": "a"}])
     response = await client.put("/rest/sms/create", json=body, headers={"X-API-KEY": key})
     assert is_error(response, 8)
-    assert await stored(app_platform) == (0, 0)
+    assert await stored(app_platform, account_id) == (0, 0)
 
 
 async def test_8_is_not_raised_for_a_test_key_nor_within_credit(client, app_platform):
@@ -128,7 +133,7 @@ SINGLE_MESSAGE = [
 
 
 @pytest.mark.parametrize("payload, code", SINGLE_MESSAGE)
-async def test_a_single_message_answers_its_own_errors_inside_result(client, headers, app_platform, payload, code):
+async def test_a_single_message_answers_its_own_errors_inside_result(client, headers, app_platform, account, payload, code):
     forbid_direction(app_platform, "GL")
     response = await client.put("/rest/sms/create", json=payload, headers=headers)
     assert response.status_code == 200
@@ -136,18 +141,18 @@ async def test_a_single_message_answers_its_own_errors_inside_result(client, hea
     assert set(body) == {"result"}
     assert body["result"]["error"] == code and body["result"]["errorDescription"] == DESCRIPTIONS[code]
     assert "price" not in body["result"] and "id" not in body["result"]
-    assert await stored(app_platform) == (0, 0)
+    assert await stored(app_platform, account[0]) == (0, 0)
 
 
-async def test_23_reference_already_used(client, headers, app_platform):
+async def test_23_reference_already_used(client, headers, app_platform, account):
     first = await client.put("/rest/sms/create", json=phone_body(reference="dup"), headers=headers)
     assert first.json()["result"]["error"] == 0
     again = await client.post("/rest/sms/create", json=phone_body(msisdn="380971230012", reference="dup"), headers=headers)
     assert again.json() == {"result": {"error": 23, "errorDescription": DESCRIPTIONS[23], "reference": "dup"}}
-    assert await stored(app_platform) == (1, 0)
+    assert await stored(app_platform, account[0]) == (1, 0)
 
 
-async def test_per_recipient_errors_do_not_sink_the_others(client, headers, app_platform):
+async def test_per_recipient_errors_do_not_sink_the_others(client, headers, app_platform, account):
     forbid_direction(app_platform, "GL")
     await client.put("/rest/sms/create", json=phone_body(reference="taken"), headers=headers)
     phones = [
@@ -169,7 +174,7 @@ async def test_per_recipient_errors_do_not_sink_the_others(client, headers, app_
         assert r["errorDescription"] == DESCRIPTIONS[r["error"]]
         assert ("id" in r) == (r["error"] == 0) and ("price" in r) == (r["error"] == 0)
     assert body["total_price"] == 0.07 and body["currency"] == "EUR"
-    assert await stored(app_platform) == (1 + 2, 1)
+    assert await stored(app_platform, account[0]) == (1 + 2, 1)
 
 
 async def test_individual_errors_25_and_26_are_per_recipient(client, headers):
@@ -197,13 +202,13 @@ async def test_an_individual_body_of_the_wrong_json_type_is_26_not_a_crash(clien
     assert [r["error"] for r in body["result"]] == [26, 26, 0]
 
 
-async def test_a_task_whose_every_recipient_is_refused_is_not_created(client, headers, app_platform):
+async def test_a_task_whose_every_recipient_is_refused_is_not_created(client, headers, app_platform, account):
     phones = [{"msisdn": "1", "reference": "a"}, {"msisdn": "380971230011"}]
     body = (await client.put("/rest/sms/create", json=phones_body(phones), headers=headers)).json()
     assert body["error"] == 21 and body["errorDescription"] == DESCRIPTIONS[21]
     assert [r["error"] for r in body["result"]] == [21, 22]
     assert "task_id" not in body
-    assert await stored(app_platform) == (0, 0)
+    assert await stored(app_platform, account[0]) == (0, 0)
 
 
 PRICE_ONLY = [
@@ -241,7 +246,7 @@ async def test_2_blocked_account(client, app_platform, path):
         await accounts_store.set_status(conn, account_id, "blocked")
     method = "PUT" if path in SEND_PATHS else "GET"
     assert is_error(await client.request(method, path, json=phone_body(), headers={"X-API-KEY": key}), 2)
-    assert await stored(app_platform) == (0, 0)
+    assert await stored(app_platform, account_id) == (0, 0)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """Bad input on the One API gets its documented answer (CONTRACT.md), never a 500,
 and a refused request writes nothing and charges nothing.
 
-ASGI, no network: every test gets a fresh app on its own SQLite file.
+ASGI, no network: one app per backend for the module, a new account for every test
+(tests/shared_app.py); what a test checks is its own account's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from relaybox.config import Settings
 from relaybox.store.pricing import load_price_book
 from relaybox.store.tables import accounts, campaigns, messages, rates
 from tests.factories import TEST_JWT_SECRET, DELIVERED, extra_key, make_account
+from tests.shared_app import account, app, app_platform, client, database_url, headers, rates_removed, settings  # noqa: F401
 
 #: The body limit of this module's app: small enough to test cheaply, large
 #: enough for a 10,001-phone body to reach the schema check.
@@ -31,15 +33,12 @@ INVALID = "The given data was invalid."
 
 
 
-@pytest.fixture
-def settings(database_url) -> Settings:
-    return Settings(
-        database_url=database_url,
-        sim_speed=0,
-        jwt_secret=TEST_JWT_SECRET,
-        duplicate_window_seconds=10,
-        max_body_bytes=MAX_BODY,
-    )
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture(scope="module")
+def settings_overrides() -> dict:
+    return {"max_body_bytes": MAX_BODY}
 
 
 # -- helpers -------------------------------------------------------------------
@@ -407,19 +406,16 @@ async def test_other_tariff_changes_the_price(client, headers):
 
 async def test_direction_not_allowed(client, app_platform, account, headers):
     # Every region of the shipped price list has a price: take Ukraine's away.
-    async with app_platform.db.write() as conn:
-        await conn.execute(delete(rates).where(and_(rates.c.country == "UA", rates.c.channel == "sms", rates.c.tariff_code == 0)))
-    async with app_platform.db.read() as conn:
-        app_platform.prices = await load_price_book(conn)
-    await post_rejected(client, app_platform, account[0], SEND, sms([4915123456789, DELIVERED]), headers,
-                        fields=["phones.1.number"])
-    await post_rejected(client, app_platform, account[0], SINGLE, single(), headers, fields=["phone.number"])
-    await post_rejected(client, app_platform, account[0], PRICE,
-                        {"sender": "relaybox", "text": "Hi", "messages": [{"phone": DELIVERED}]}, headers,
-                        fields=["messages.0.phone"])
-    # another tariff still has a price for it
-    r = await client.post(SEND, json=sms([DELIVERED], tariff_code=1), headers=headers)
-    assert r.status_code == 200, r.text
+    async with rates_removed(app_platform, rates.c.country == "UA", rates.c.channel == "sms", rates.c.tariff_code == 0):
+        await post_rejected(client, app_platform, account[0], SEND, sms([4915123456789, DELIVERED]), headers,
+                            fields=["phones.1.number"])
+        await post_rejected(client, app_platform, account[0], SINGLE, single(), headers, fields=["phone.number"])
+        await post_rejected(client, app_platform, account[0], PRICE,
+                            {"sender": "relaybox", "text": "Hi", "messages": [{"phone": DELIVERED}]}, headers,
+                            fields=["messages.0.phone"])
+        # another tariff still has a price for it
+        r = await client.post(SEND, json=sms([DELIVERED], tariff_code=1), headers=headers)
+        assert r.status_code == 200, r.text
 
 
 # -- money ---------------------------------------------------------------------
@@ -904,7 +900,7 @@ async def test_mixed_errors_in_one_request_write_nothing(client, app_platform, a
     body = sms([{"number": DELIVERED, "reference_id": "ok1"}, {"number": 380971230012, "reference_id": "old"}], text="x2")
     await post_rejected(client, app_platform, account[0], SEND, body, headers, fields=["phones.1.reference_id"])
     async with app_platform.db.read() as conn:
-        refs = (await conn.execute(select(messages.c.reference_id))).scalars().all()
+        refs = (await conn.execute(select(messages.c.reference_id).where(messages.c.account_id == account[0]))).scalars().all()
     assert refs == ["old"]
 
 

@@ -1,14 +1,16 @@
-"""Bad RCS input: a 422 with the field path of every problem; nothing written, nothing charged."""
+"""Bad RCS input: a 422 with the field path of every problem; nothing written, nothing charged.
+
+One app per backend for the module, a new account for every test (tests/shared_app.py)."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import and_, delete
-
-from relaybox.store.pricing import load_price_book
 from relaybox.store.tables import rates
 from tests.factories import DELIVERED, NOT_RCS_USER, make_account
 from tests.integration.test_oneapi_validation import post_rejected, snapshot
+from tests.shared_app import account, app, app_platform, client, database_url, headers, rates_removed, settings, settings_overrides  # noqa: F401
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 CAMPAIGN = "/api/campaigns/rcs/send"
 SINGLE_RCS = "/api/messages/rcs/send"
@@ -155,28 +157,22 @@ async def test_rcs_not_enough_money(client, app_platform):
 
 async def test_rcs_direction_not_allowed(client, app_platform, account, headers):
     # Every region of the shipped price list has an RCS price: take Ukraine's away.
-    async with app_platform.db.write() as conn:
-        await conn.execute(delete(rates).where(and_(rates.c.country == "UA", rates.c.channel == "rcs")))
-    async with app_platform.db.read() as conn:
-        app_platform.prices = await load_price_book(conn)
-    await post_rejected(client, app_platform, account[0], CAMPAIGN, campaign([4915123456789, DELIVERED]), headers,
-                        fields=["phones.1.number"])
-    await post_rejected(client, app_platform, account[0], SINGLE_RCS, single_rcs(), headers, fields=["phone.number"])
-    await post_rejected(client, app_platform, account[0], SINGLE, universal(), headers, fields=["phone.number"])
-    # the SMS channel still goes there
-    r = await client.post(SINGLE, json=universal(["sms"]), headers=headers)
-    assert r.status_code == 200, r.text
+    async with rates_removed(app_platform, rates.c.country == "UA", rates.c.channel == "rcs"):
+        await post_rejected(client, app_platform, account[0], CAMPAIGN, campaign([4915123456789, DELIVERED]), headers,
+                            fields=["phones.1.number"])
+        await post_rejected(client, app_platform, account[0], SINGLE_RCS, single_rcs(), headers, fields=["phone.number"])
+        await post_rejected(client, app_platform, account[0], SINGLE, universal(), headers, fields=["phone.number"])
+        # the SMS channel still goes there
+        r = await client.post(SINGLE, json=universal(["sms"]), headers=headers)
+        assert r.status_code == 200, r.text
 
 
 async def test_fallback_direction_not_allowed(client, app_platform, account, headers):
-    async with app_platform.db.write() as conn:
-        await conn.execute(delete(rates).where(and_(rates.c.country == "UA", rates.c.channel == "sms")))
-    async with app_platform.db.read() as conn:
-        app_platform.prices = await load_price_book(conn)
-    await post_rejected(client, app_platform, account[0], CAMPAIGN, campaign(fallback=sms()), headers,
-                        fields=["phones.0.number"])
-    r = await client.post(CAMPAIGN, json=campaign(), headers=headers)  # without a fallback it is allowed
-    assert r.status_code == 200, r.text
+    async with rates_removed(app_platform, rates.c.country == "UA", rates.c.channel == "sms"):
+        await post_rejected(client, app_platform, account[0], CAMPAIGN, campaign(fallback=sms()), headers,
+                            fields=["phones.0.number"])
+        r = await client.post(CAMPAIGN, json=campaign(), headers=headers)  # without a fallback it is allowed
+        assert r.status_code == 200, r.text
 
 
 async def test_ignored_and_unknown_fields_are_accepted(client, headers):

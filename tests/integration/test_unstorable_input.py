@@ -4,7 +4,7 @@ on every body field, query parameter and path parameter of both API families, on
 PostgreSQL refuses NUL in text and in JSONB and cannot encode a lone surrogate as UTF-8;
 SQLite would store a NUL: the rule is the same on both so that nothing depends on the backend.
 A refused request stores nothing and charges nothing (docs/compatibility.md, "Input no backend
-can store").
+can store").  One app per backend for the module, a new account for every test (tests/shared_app.py).
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
 
 from relaybox.api.legacy.errors import DESCRIPTIONS
 from relaybox.domain.timefmt import format_time, utcnow
-from relaybox.store.tables import accounts, campaigns, messages
 from tests.factories import DELIVERED
 from tests.integration.legacy_support import individual_body, phone_body, phones_body
+from tests.integration.test_oneapi_validation import snapshot
+from tests.shared_app import account, app, app_platform, client, database_url, headers, settings, settings_overrides  # noqa: F401
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 INVALID = "The given data was invalid."
 TOMORROW = format_time(utcnow() + timedelta(days=1))
@@ -42,16 +44,6 @@ def poisoned(body: dict, path: str, poison: str) -> bytes:
     text = str(value)
     node[key] = text[: len(text) // 2] + poison + text[len(text) // 2 :]
     return json.dumps(data, ensure_ascii=True).encode()  # \u0000 and \ud800 as JSON escapes
-
-
-async def snapshot(platform, account_id: int) -> tuple[int, int, int]:
-    async with platform.db.read() as conn:
-        n_campaigns = (await conn.execute(
-            select(func.count()).select_from(campaigns).where(campaigns.c.account_id == account_id))).scalar_one()
-        n_messages = (await conn.execute(
-            select(func.count()).select_from(messages).where(messages.c.account_id == account_id))).scalar_one()
-        balance = (await conn.execute(select(accounts.c.balance).where(accounts.c.id == account_id))).scalar_one()
-    return n_campaigns, n_messages, balance
 
 
 # -- One API bodies -------------------------------------------------------------------------

@@ -49,12 +49,13 @@ async def migrate_store(db: Database) -> tuple[str | None, str]:
     """Upgrade the store to the newest migration and load the default price list into an empty one,
     one process at a time (several may start at once).  Returns the revision before (None: no
     relaybox tables yet) and after (`relaybox migrate` reports them)."""
-    from relaybox.store.migrate import current_revision, exclusive, upgrade
+    from relaybox.store.migrate import current_revision, exclusive, head_revision, upgrade
     from relaybox.store.pricing import seed_price_list
 
     async with exclusive(db):
         before = await current_revision(db)
-        await upgrade(db)
+        if before != head_revision():  # at the head already (every start but the first): Alembic has nothing to do
+            await upgrade(db)
         async with db.write() as conn:
             await seed_price_list(conn)
         return before, await current_revision(db)

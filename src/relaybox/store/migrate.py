@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -56,6 +57,15 @@ async def upgrade(db: Database, revision: str = "head") -> None:
     async with db.connect() as conn:
         await conn.run_sync(run)
         await conn.commit()
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration shipped with this relaybox (read from the scripts once per process:
+    they do not change while it runs)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def current_revision(db: Database) -> str | None:
