@@ -117,9 +117,12 @@ def stop_server(server: LiveServer) -> None:
         pg.drop_database(server.database)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request, tmp_path_factory):
-    """One server per test module and backend, simulator at full speed (`--sim-speed 0`)."""
+    """One server per backend and test process, simulator at full speed (`--sim-speed 0`), shared by
+    the modules that ask for it: each of their tests works in accounts of its own (tenant isolation,
+    which a shared server tests as a side effect).  A server on PostgreSQL is four processes (API
+    ×2, worker, migrate) that take ~5 s of CPU to start: a dozen modules used to start their own."""
     if request.param == "postgresql":
         request.getfixturevalue("postgres_database")  # skips (or fails) without a server
     server = start_server(tmp_path_factory.mktemp("live"), "--sim-speed", "0", backend=request.param)
