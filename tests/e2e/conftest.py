@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests import pg
+from tests.cli import run_cli
 from tests.conftest import BACKENDS, TEST_ALLOW_NETWORKS
 
 #: What every server and CLI run of the e2e tests gets unless a test says otherwise: their webhook
@@ -39,17 +40,10 @@ class LiveServer:
     env: dict = field(default_factory=dict)  # the environment the server was started with (beyond TEST_ENV)
 
     def cli(self, *args: str) -> str:
-        """Run a `relaybox` command against this server's database; returns stdout."""
-        result = subprocess.run(
-            [sys.executable, "-m", "relaybox.cli", *args],
-            cwd=self.workdir,
-            env={**os.environ, **TEST_ENV, **self.env, "RELAYBOX_DATABASE_URL": self.database_url},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        return result.stdout
+        """Run a `relaybox` command against this server's database (in this process: tests/cli.py);
+        returns stdout."""
+        return run_cli(*args, cwd=self.workdir, check=True,
+                       env={**TEST_ENV, **self.env, "RELAYBOX_DATABASE_URL": self.database_url}).stdout
 
     def create_account(
         self, *, balance: str = "100", currency: str = "EUR", api_key: str | None = None, webhook_url: str | None = None
@@ -75,8 +69,7 @@ def start_server(workdir: Path, *extra: str, env: dict | None = None, backend: s
     else:
         database = pg.create_database()
         database_url = pg.url_for(database)
-        subprocess.run([sys.executable, "-m", "relaybox.cli", "migrate", "--database-url", database_url],
-                       cwd=workdir, check=True, capture_output=True, timeout=60)
+        run_cli("migrate", "--database-url", database_url, cwd=workdir, check=True)
         serve = ["serve", "--port", str(port), "--database-url", database_url, "--no-engine", "--workers", "2", *extra]
         sim_flags = [a for i, a in enumerate(extra) if a.startswith("--sim") or (i and extra[i - 1].startswith("--sim"))]
         workers.append(subprocess.Popen(

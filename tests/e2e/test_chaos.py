@@ -40,6 +40,7 @@ import pytest
 
 from relaybox.domain.status import FINAL, MessageStatus
 from tests import pg
+from tests.cli import run_cli
 from tests.e2e.conftest import TEST_ENV, free_port
 
 MESSAGES = 20_000
@@ -69,7 +70,8 @@ class Cluster:
     def __init__(self, workdir: Path, database_url: str):
         self.workdir = workdir
         self.database_url = database_url
-        self.env = {**os.environ, **TEST_ENV, "RELAYBOX_DATABASE_URL": database_url, "RELAYBOX_LOG_LEVEL": "warning"}
+        self.overrides = {**TEST_ENV, "RELAYBOX_DATABASE_URL": database_url, "RELAYBOX_LOG_LEVEL": "warning"}
+        self.env = {**os.environ, **self.overrides}
         self.port = free_port()
         self.api: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen | None] = [None, None]
@@ -77,10 +79,8 @@ class Cluster:
         self.starts = 0
 
     def cli(self, *args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-m", "relaybox.cli", *args], cwd=self.workdir, env=self.env,
-            capture_output=True, text=True, timeout=60, check=True,
-        ).stdout
+        """A one-shot command, in the test process (tests/cli.py)."""
+        return run_cli(*args, cwd=self.workdir, env=self.overrides, check=True).stdout
 
     def start_api(self) -> str:
         log = open(self.workdir / "api.log", "ab")

@@ -1,4 +1,6 @@
-"""The command line's rough edges, on real processes and real stores (SQLite and PostgreSQL):
+"""The command line's rough edges, on real stores (SQLite and PostgreSQL); `serve` and `demo`, and the
+store commands as a person types them in an empty folder, as real processes, the other one-shot
+commands in the test process (tests/cli.py):
 
 - `relaybox demo` / `serve` on a busy port: one line, exit status 1, nothing created, no hang;
 - `serve` and `demo` print "listening on http://HOST:PORT" once they answer;
@@ -24,12 +26,11 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from typer.testing import CliRunner
 
-from relaybox.cli import app
 from relaybox.store.db import Database
 from relaybox.store.migrate import alembic_config, upgrade
 from tests import pg
+from tests.cli import run_cli
 from tests.e2e.conftest import free_port, start_server, stop_server
 
 SCRIPTS = ScriptDirectory.from_config(alembic_config())
@@ -46,13 +47,16 @@ STORE_COMMANDS = [
 
 
 def relaybox(cwd: Path, *args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """A real `python -m relaybox.cli` process, in the default configuration (no RELAYBOX_*): for
+    what listens (`serve`, `demo`), and to keep the console entry point as a process covered."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("RELAYBOX_")}
     return subprocess.run([sys.executable, "-m", "relaybox.cli", *args], cwd=cwd, env={**clean, **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
 
 
-def invoke(*args: str):
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+def invoke(*args: str) -> subprocess.CompletedProcess:
+    """A one-shot command in the test process (tests/cli.py)."""
+    return run_cli(*args, env={"COLUMNS": "200"})
 
 
 def one_line(text: str) -> str:
@@ -120,7 +124,7 @@ def test_demo_prints_where_it_listens(tmp_path):
 def test_migrate_reports_what_it_did_on_sqlite(tmp_path):
     url = f"sqlite:///{tmp_path / 'relaybox.db'}"
     created = invoke("migrate", "--database-url", url)
-    assert created.exit_code == 0, created.output
+    assert created.returncode == 0, created.stdout + created.stderr
     assert one_line(created.stdout) == f"{url}: created relaybox's tables, from an empty database to revision {HEAD}"
     again = invoke("migrate", "--database-url", url)
     assert one_line(again.stdout) == f"{url}: already at revision {HEAD}, the newest; nothing to do"
@@ -128,11 +132,11 @@ def test_migrate_reports_what_it_did_on_sqlite(tmp_path):
     older = f"sqlite:///{tmp_path / 'older.db'}"
     migrate_to(older, PREVIOUS)
     upgraded = invoke("migrate", "--database-url", older)
-    assert upgraded.exit_code == 0, upgraded.output
+    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
     assert one_line(upgraded.stdout) == f"{older}: upgraded from revision {PREVIOUS} to revision {HEAD}"
 
     missing_folder = invoke("migrate", "--database-url", f"sqlite:///{tmp_path / 'nowhere' / 'relaybox.db'}")
-    assert missing_folder.exit_code == 1
+    assert missing_folder.returncode == 1
     assert "there is no folder" in one_line(missing_folder.stderr)
 
 
@@ -143,14 +147,14 @@ def test_migrate_reports_what_it_did_on_postgresql():
         url = pg.url_for(name)
         shown = url.replace(":" + (url.split("@")[0].split(":")[2] if url.count(":") > 3 else "\0"), ":***")
         created = invoke("migrate", "--database-url", url)
-        assert created.exit_code == 0, created.output
+        assert created.returncode == 0, created.stdout + created.stderr
         assert one_line(created.stdout) == f"{shown}: created relaybox's tables, from an empty database to revision {HEAD}"
         assert one_line(invoke("migrate", "--database-url", url).stdout) == \
             f"{shown}: already at revision {HEAD}, the newest; nothing to do"
     finally:
         pg.drop_database(name)
     gone = invoke("migrate", "--database-url", pg.url_for(name))
-    assert gone.exit_code == 1
+    assert gone.returncode == 1
     assert one_line(gone.stderr).startswith(f"relaybox migrate: database '{name}' does not exist")
 
 
@@ -171,7 +175,7 @@ def migrate_to(url: str, revision: str) -> None:
 def test_a_store_command_never_creates_a_database(tmp_path, command):
     missing = tmp_path / "missing.db"
     result = invoke(*command, "--database-url", f"sqlite:///{missing}")
-    assert result.exit_code == 1, result.output
+    assert result.returncode == 1, result.stdout + result.stderr
     assert one_line(result.stderr) == (f"relaybox: no database at {missing}: run `relaybox migrate` to create or "
                                        "upgrade it, or pass --database-url (or RELAYBOX_DATABASE_URL)")
     assert result.stdout == ""
@@ -182,7 +186,7 @@ def test_a_store_command_never_creates_a_database(tmp_path, command):
         conn.execute("CREATE TABLE notes (body TEXT)")
     before = digest(foreign)
     result = invoke(*command, "--database-url", f"sqlite:///{foreign}")
-    assert result.exit_code == 1, result.output
+    assert result.returncode == 1, result.stdout + result.stderr
     assert one_line(result.stderr) == (f"relaybox: sqlite:///{foreign} has no relaybox tables: run `relaybox migrate` "
                                        "to create or upgrade it, or pass --database-url (or RELAYBOX_DATABASE_URL)")
     assert digest(foreign) == before
@@ -200,7 +204,7 @@ def older_store(tmp_path_factory) -> Path:
 def test_a_store_command_refuses_an_older_schema(older_store, command):
     before = digest(older_store)
     result = invoke(*command, "--database-url", f"sqlite:///{older_store}")
-    assert result.exit_code == 1, result.output
+    assert result.returncode == 1, result.stdout + result.stderr
     assert one_line(result.stderr) == (f"relaybox: sqlite:///{older_store} is at revision {PREVIOUS}, this relaybox "
                                        f"needs {HEAD}: run `relaybox migrate`")
     assert digest(older_store) == before
@@ -212,12 +216,12 @@ def test_a_store_command_on_postgresql_without_the_database_or_its_tables():
     try:
         for command in (["webhooks"], ["account", "create", "--name", "x"]):
             result = invoke(*command, "--database-url", pg.url_for(name))
-            assert result.exit_code == 1, result.output
+            assert result.returncode == 1, result.stdout + result.stderr
             assert "has no relaybox tables: run `relaybox migrate`" in one_line(result.stderr)
     finally:
         pg.drop_database(name)
     result = invoke("account", "list", "--database-url", pg.url_for(name))
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert one_line(result.stderr).startswith(f"relaybox: database '{name}' does not exist")
 
 

@@ -1,6 +1,7 @@
 """The people's commands (`relaybox send|status|campaigns|messages`) run as a person runs them:
-the installed CLI in a subprocess, configured by RELAYBOX_URL / RELAYBOX_API_KEY, against a live
-server; their results checked through relaybox.client."""
+the CLI's app in the test process (tests/cli.py; a `campaigns watch` that runs while the campaign
+changes is a real process), configured by RELAYBOX_URL / RELAYBOX_API_KEY, against a live server;
+their results checked through relaybox.client."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from relaybox.client import Client
+from tests.cli import run_cli
 from tests.e2e.conftest import start_server, stop_server
 
 
@@ -36,11 +38,8 @@ def client(server, key):
 
 
 def relaybox(server, key, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "relaybox.cli", *args],
-        env={**os.environ, "RELAYBOX_URL": server.base_url, "RELAYBOX_API_KEY": key, "COLUMNS": "200", **(env or {})},
-        capture_output=True, text=True, timeout=120, cwd=server.workdir,
-    )
+    result = run_cli(*args, cwd=server.workdir,
+                     env={"RELAYBOX_URL": server.base_url, "RELAYBOX_API_KEY": key, "COLUMNS": "200", **(env or {})})
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result

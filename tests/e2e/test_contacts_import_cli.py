@@ -1,26 +1,22 @@
-"""`relaybox contacts import` as a person runs it (a subprocess on the server's database), checked over
-real HTTP through the One API on each backend: bad rows reported with their lines and skipped, the
-rest imported into the list with their custom fields, and a re-run that changes nothing."""
+"""`relaybox contacts import` as a person runs it (in the test process, tests/cli.py, on the server's
+database), checked over real HTTP through the One API on each backend: bad rows reported with their
+lines and skipped, the rest imported into the list with their custom fields, and a re-run that changes nothing."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 
 import httpx
 import pytest
+
+from tests.cli import run_cli
 
 ROWS = 1200  # over two chunks of --chunk-rows 500: duplicates across chunks are found too
 
 
 def run(server, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "relaybox.cli", *args], cwd=server.workdir,
-        env={**os.environ, "RELAYBOX_DATABASE_URL": server.database_url, "COLUMNS": "200"},
-        capture_output=True, text=True, timeout=120,
-    )
+    return run_cli(*args, cwd=server.workdir, env={"RELAYBOX_DATABASE_URL": server.database_url, "COLUMNS": "200"})
 
 
 def account(server) -> tuple[int, dict]:

@@ -35,6 +35,7 @@ import pytest
 
 from relaybox.domain.status import FINAL, MessageStatus
 from tests import pg
+from tests.cli import run_cli
 from tests.e2e.conftest import free_port
 from tests.e2e.test_engine_process import children_of
 
@@ -126,6 +127,12 @@ class Books:
         return statuses
 
 
+def cli(workdir: Path, database_url: str, *args: str) -> str:
+    """A one-shot command in the default configuration (no other RELAYBOX_*), in the test process
+    (tests/cli.py)."""
+    return run_cli(*args, cwd=workdir, env={"RELAYBOX_DATABASE_URL": database_url}, clean=True, check=True).stdout
+
+
 def spawn(workdir: Path, log: str, *args: str, env: dict) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "relaybox.cli", *args], cwd=workdir, env=env,
                             stdout=open(workdir / log, "ab"), stderr=subprocess.STDOUT)
@@ -202,11 +209,9 @@ def test_sqlite_serve_killed_while_reports_are_pending_loses_nothing(tmp_path):
     books = Books(database_url)
     serve_args = ("serve", "--port", str(port), "--sim-speed", SIM_SPEED)
     log = tmp_path / "serve.log"
-    subprocess.run([sys.executable, "-m", "relaybox.cli", "migrate"], cwd=tmp_path, env=env, check=True, capture_output=True)
-    key = subprocess.run(
-        [sys.executable, "-m", "relaybox.cli", "account", "create", "--name", "crash", "--balance", str(BALANCE_EUR)],
-        cwd=tmp_path, env=env, check=True, capture_output=True, text=True,
-    ).stdout.strip().splitlines()[-1]
+    cli(tmp_path, database_url, "migrate")
+    key = cli(tmp_path, database_url, "account", "create", "--name", "crash", "--balance", str(BALANCE_EUR)
+              ).strip().splitlines()[-1]
     server = spawn(tmp_path, "serve.log", *serve_args, env=env)
     in_doubt: set[int] = set()
     try:
@@ -275,12 +280,9 @@ def test_postgresql_workers_killed_while_reports_are_pending_lose_nothing(tmp_pa
         return spawn(tmp_path, f"worker{starts}.log", "worker", "--sim-speed", SIM_SPEED, env=env)
 
     try:
-        subprocess.run([sys.executable, "-m", "relaybox.cli", "migrate"], cwd=tmp_path, env=env, check=True,
-                       capture_output=True)
-        key = subprocess.run(
-            [sys.executable, "-m", "relaybox.cli", "account", "create", "--name", "crash", "--balance", str(BALANCE_EUR)],
-            cwd=tmp_path, env=env, check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1]
+        cli(tmp_path, database_url, "migrate")
+        key = cli(tmp_path, database_url, "account", "create", "--name", "crash", "--balance", str(BALANCE_EUR)
+                  ).strip().splitlines()[-1]
         workers = [start_worker(), start_worker()]
         api = spawn(tmp_path, "api.log", "serve", "--no-engine", "--port", str(port), env=env)
         wait_healthy(base, api, tmp_path / "api.log")

@@ -16,6 +16,7 @@ import pytest
 
 from relaybox.store.demo_mark import DEMO_KEY
 from tests import pg
+from tests.cli import run_cli
 from tests.conftest import BACKENDS
 from tests.e2e.conftest import free_port
 
@@ -44,8 +45,7 @@ def operators_database(request, tmp_path):
         name = pg.create_database()
         url = pg.url_for(name)
     for command in (["migrate"], ["account", "create", "--name", "prod"]):
-        subprocess.run([sys.executable, "-m", "relaybox.cli", *command], cwd=tmp_path,
-                       env={**os.environ, "RELAYBOX_DATABASE_URL": url}, check=True, capture_output=True, timeout=60)
+        run_cli(*command, cwd=tmp_path, env={"RELAYBOX_DATABASE_URL": url}, check=True)
     yield url
     if request.param == "postgresql":
         pg.drop_database(name)
@@ -87,9 +87,7 @@ async def test_demo_leaves_the_configured_database_untouched(operators_database,
 def test_demo_refuses_a_database_it_did_not_make(tmp_path):
     prod = tmp_path / "relaybox.db"
     for command in (["migrate"], ["account", "create", "--name", "prod"]):
-        subprocess.run([sys.executable, "-m", "relaybox.cli", *command], cwd=tmp_path,
-                       env={**os.environ, "RELAYBOX_DATABASE_URL": f"sqlite:///{prod}"}, check=True,
-                       capture_output=True, timeout=60)
+        run_cli(*command, cwd=tmp_path, env={"RELAYBOX_DATABASE_URL": f"sqlite:///{prod}"}, check=True)
     digest = files_digest(prod)
     for given in (str(prod), f"sqlite:///{prod}"):
         result = demo(tmp_path, "--demo-database", given, env={})

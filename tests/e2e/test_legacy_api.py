@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
+from tests.cli import run_cli
 from tests.e2e.conftest import LiveServer, start_server, stop_server
 from tests.e2e.legacy_client import LegacyClient, TransportError
 from tests.factories import DELIVERED, EXPIRED, FAILED, UNDELIVERED, UNKNOWN
@@ -27,10 +26,7 @@ FINAL = {"delivered", "undelivered", "expired", "failed", "unknown"}
 def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("legacy")
     database = workdir / "relaybox.db"
-    subprocess.run(
-        [sys.executable, "-m", "relaybox.cli", "migrate", "--database-url", f"sqlite:///{database}"],
-        cwd=workdir, check=True, capture_output=True, timeout=60,
-    )
+    run_cli("migrate", "--database-url", f"sqlite:///{database}", cwd=workdir, check=True)
     with sqlite3.connect(database) as conn:
         conn.execute("DELETE FROM rates WHERE country = 'GL'")
     conn.close()

@@ -1,10 +1,10 @@
-"""The real commands: `relaybox smsc`, `relaybox serve --config relaybox.toml`, `relaybox connectors`,
-`relaybox account webhook`, `relaybox webhooks` — as separate processes over TCP on 127.0.0.1."""
+"""The real commands: `relaybox smsc` and `relaybox serve --config relaybox.toml` as separate processes
+over TCP on 127.0.0.1; `relaybox connectors`, `relaybox account webhook`, `relaybox webhooks` on
+their store, in the test process (tests/cli.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from relaybox.domain.signatures import standard_secret
+from tests.cli import run_cli
 from tests.conftest import BACKENDS
 from tests.e2e.conftest import TEST_ENV, free_port, start_server, stop_server
 from tests.factories import DELIVERED, FAILED, UNDELIVERED
@@ -66,11 +67,8 @@ def smpp_server(request, tmp_path_factory):
 
 
 def cli(server, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "relaybox.cli", *args], cwd=server.workdir, capture_output=True, text=True, timeout=60,
-        env={**os.environ, **TEST_ENV, "RELAYBOX_DATABASE_URL": server.database_url, "RELAYBOX_CONFIG": server.config},
-        check=check,
-    )
+    return run_cli(*args, cwd=server.workdir, check=check,
+                   env={**TEST_ENV, "RELAYBOX_DATABASE_URL": server.database_url, "RELAYBOX_CONFIG": server.config})
 
 
 def test_a_campaign_goes_through_the_smsc_and_the_cli_shows_it(smpp_server):

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from tests import pg
+from tests.cli import run_cli
 from tests.e2e.conftest import free_port
 from tests.e2e.test_engine_process import alive, children_of
 
@@ -70,10 +71,8 @@ def spawn(workdir: Path, log: str, *args: str, env: dict | None = None) -> subpr
 
 
 def cli(workdir: Path, database_url: str, *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "relaybox.cli", *args], cwd=workdir, env={**os.environ, "RELAYBOX_DATABASE_URL": database_url},
-        capture_output=True, text=True, timeout=60, check=True,
-    ).stdout
+    """A one-shot command, in the test process (tests/cli.py)."""
+    return run_cli(*args, cwd=workdir, env={"RELAYBOX_DATABASE_URL": database_url}, check=True).stdout
 
 
 def test_a_killed_engine_child_is_restarted_and_healthz_says_when_it_is_dead(tmp_path):

@@ -4,15 +4,14 @@ nothing is written or charged."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 from sqlalchemy import func, select
 
 from relaybox.store import accounts as accounts_store
 from relaybox.store.tables import messages
+from tests.cli import run_cli
 from tests.factories import DELIVERED
 
 INVALID = "The given data was invalid."
@@ -123,27 +122,24 @@ async def test_the_operators_allowed_networks_let_literal_addresses_in(client, a
     assert r.status_code == 200, r.text
 
 
-def run_cli(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "relaybox.cli", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "RELAYBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-             "RELAYBOX_WEBHOOK_ALLOW_NETWORKS": ""},
-    )
+def cli(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    return run_cli(*args, cwd=tmp_path, env={"RELAYBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+                                             "RELAYBOX_WEBHOOK_ALLOW_NETWORKS": ""})
 
 
 def test_the_cli_refuses_a_bad_account_webhook_url(tmp_path):
-    assert run_cli(tmp_path, "migrate").returncode == 0
+    assert cli(tmp_path, "migrate").returncode == 0
     for url in ["javascript:alert(1)", "file:///etc/passwd", "http://hooks.example.com/\r\nX: 1",
                 "http://user:pw@hooks.example.com/", "http://169.254.169.254/", "http://[::ffff:127.0.0.1]/"]:
-        created = run_cli(tmp_path, "account", "create", "--name", "t", "--webhook-url", url)
+        created = cli(tmp_path, "account", "create", "--name", "t", "--webhook-url", url)
         assert created.returncode != 0, (url, created.stdout)
-    created = run_cli(tmp_path, "account", "create", "--name", "t")
+    created = cli(tmp_path, "account", "create", "--name", "t")
     assert created.returncode == 0, created.stderr
-    listed = run_cli(tmp_path, "account", "webhook", "1")
+    listed = cli(tmp_path, "account", "webhook", "1")
     assert listed.returncode == 0, listed.stderr
     for url in ["javascript:alert(1)", "http://hooks.example.com/\x85", "http://2130706433/", "gopher://x/"]:
-        refused = run_cli(tmp_path, "account", "webhook", "1", "--url", url)
+        refused = cli(tmp_path, "account", "webhook", "1", "--url", url)
         assert refused.returncode != 0, (url, refused.stdout)
-        assert "webhook_url: (none)" in run_cli(tmp_path, "account", "webhook", "1").stdout
-    accepted = run_cli(tmp_path, "account", "webhook", "1", "--url", GOOD_URL)
+        assert "webhook_url: (none)" in cli(tmp_path, "account", "webhook", "1").stdout
+    accepted = cli(tmp_path, "account", "webhook", "1", "--url", GOOD_URL)
     assert accepted.returncode == 0 and f"webhook_url: {GOOD_URL}" in accepted.stdout
