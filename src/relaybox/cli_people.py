@@ -24,7 +24,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from relaybox.cli_files import EXPORT_COLUMNS, CsvProblem, chunks, export_row, read_numbers
@@ -347,7 +347,9 @@ def messages(
             return
         shown = limit or 50
         found = list(itertools.islice(client.iter_messages(sort=sort, way=way, limit=max(15, min(500, shown)), **filters), shown))
-    table = Table("id", "campaign", "phone", "status", "created", "delivered", "parts", "price", "reference")
+    # the id and the MSISDN whole on any terminal width (Rich folds or cuts columns that do not fit)
+    table = Table(Column("id", no_wrap=True), "campaign", Column("phone", no_wrap=True, min_width=15), "status", "created",
+                  "delivered", "parts", "price", "reference")
     for m in found:
         _add_row(table, str(m.id), str(m.campaign_id or ""), str(m.phone), m.status, _time(m.created_at),
                       _time(m.delivered_at), str(m.parts or ""), _money(m.amount.value, m.amount.currency) if m.amount else "",

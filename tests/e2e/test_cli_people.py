@@ -156,7 +156,7 @@ def test_messages_with_filters(server, key, client):
     campaign = client.send_sms([(380971236001, "msgref1"), (380971236002, None), (380971236003, None)], "m", "relaybox")
     out = relaybox(server, key, "messages", "--campaign", str(campaign.id), "--sort", "phone", "--way", "desc").stdout
     rows = [line for line in out.splitlines() if "38097123600" in line]
-    assert [re.search(r"38097123600(\d)", r).group(1) for r in rows] == ["3", "2", "1"]
+    assert [re.search(r"38097123600(\d)", r).group(1) for r in rows] == ["3", "2", "1"], out
     only = relaybox(server, key, "messages", "--reference", "msgref1").stdout
     assert "380971236001" in only and "380971236002" not in only
     limited = relaybox(server, key, "messages", "--campaign", str(campaign.id), "--limit", "2").stdout
