@@ -55,12 +55,14 @@ class RelayboxError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
+    """One problem with a request field: its One API path (`phones.3.number`), the message and its legacy code."""
     path: str  # One API field path, e.g. "phones.3.number"
     message: str
     legacy_code: int = LegacyCode.INVALID_PARAMETERS
 
 
 class ValidationFailed(RelayboxError):
+    """A request refused for one or more field problems: One API 422, legacy error per code."""
     def __init__(self, errors: list[FieldError]):
         super().__init__("; ".join(f"{e.path}: {e.message}" for e in errors))
         self.errors = errors
@@ -71,29 +73,35 @@ class ValidationFailed(RelayboxError):
 
 
 class InsufficientFunds(ValidationFailed):
+    """The account cannot pay for the send (store `reserve` refused): `Not enough money`, legacy 8."""
     def __init__(self) -> None:
         super().__init__([FieldError("balance", "Not enough money", LegacyCode.NOT_ENOUGH_MONEY)])
 
 
 class Unauthenticated(RelayboxError):
+    """No, an unknown or a malformed API key or token."""
     pass
 
 
 class AccountBlocked(RelayboxError):
+    """The key's account is blocked (or gone); legacy 2."""
     pass
 
 
 class NotFound(RelayboxError):
+    """No such object for this account; `legacy_code` is the legacy family's code for it (20 SMS, 30 task)."""
     def __init__(self, what: str = "Not found", legacy_code: int = LegacyCode.SMS_NOT_FOUND):
         super().__init__(what)
         self.legacy_code = legacy_code
 
 
 class DuplicateRequest(RelayboxError):
+    """The same body was sent to the same path within the duplicate window (services/dedup.py)."""
     pass
 
 
 class InvalidCampaignStatus(RelayboxError):
+    """The campaign's status does not allow the operation (a stop of a campaign not in STOPPABLE)."""
     pass
 
 

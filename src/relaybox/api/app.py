@@ -51,6 +51,9 @@ log = logging.getLogger("relaybox")
 
 
 def build_engine(platform: Platform) -> Engine:
+    """The engine for this platform: the built-in simulator (in memory, or in the database with `sim_network =
+    "database"`) and relaybox.toml's connectors and routes. Raises ConfigError for an invalid relaybox.toml.
+    """
     s = platform.settings
     if s.sim_network == "database":
         connector = SharedSimulatorConnector(speed=s.sim_speed, profile=s.sim_profile, seed=s.sim_seed, db=platform.db)
@@ -64,6 +67,7 @@ def build_engine(platform: Platform) -> Engine:
 
 
 def error_response(request: Request, exc: RelayboxError):
+    """A RelayboxError in the envelope of the family the request is for: console page, legacy or One API."""
     if is_console(request):
         return console_error(request, exc)
     status, body = (legacy_errors if is_legacy(request) else oneapi_errors).envelope(exc)

@@ -17,15 +17,18 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def json_response(content: object, status_code: int = 200) -> Response:
+    """`content` serialised with orjson as an application/json Response."""
     return Response(orjson.dumps(content), status_code=status_code, media_type="application/json")
 
 
 def is_legacy(request: Request) -> bool:
+    """Whether the request is to the legacy REST API (`/rest`, `/v1.0`)."""
     path = request.url.path
     return path.startswith("/rest/") or path.startswith("/v1.0/") or path in ("/rest", "/v1.0")
 
 
 async def read_json(request: Request) -> tuple[bytes, dict]:
+    """The raw body and it as a JSON object. Raises ValidationFailed (legacy 24) or UnstorableInput (`json_object`)."""
     body = await request.body()
     return body, json_object(body)
 
@@ -58,6 +61,7 @@ class UnstorableInput(ValidationFailed):
 
 
 def unstorable_error(fields: list[tuple[str, int]]) -> UnstorableInput:
+    """The UnstorableInput error for these (field path, legacy code) pairs."""
     return UnstorableInput(
         [FieldError(path, MESSAGE.format(name=path.rsplit(".", 1)[-1]), code) for path, code in fields]
     )
@@ -89,6 +93,9 @@ def _field_message(err: dict, path: str) -> str:
 
 
 def validation_failed(exc: ValidationError, legacy_codes: dict[str, int] | None = None) -> ValidationFailed:
+    """A pydantic ValidationError as ValidationFailed: one FieldError per field path, with the legacy code
+    `legacy_codes` gives its top-level field (`"<field>:missing"` for a missing one; else 7, or 3 when missing).
+    """
     errors: list[FieldError] = []
     for err in exc.errors(include_url=False):
         loc = [str(p) for p in err.get("loc", ()) if not str(p).startswith(("function-", "union["))]
@@ -107,6 +114,7 @@ def validation_failed(exc: ValidationError, legacy_codes: dict[str, int] | None 
 
 
 def parse_model(model: type[M], data: object, legacy_codes: dict[str, int] | None = None) -> M:
+    """`data` validated as `model`. Raises ValidationFailed (`validation_failed`)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -13,14 +13,17 @@ from relaybox.services.platform import Platform
 
 
 async def get_platform(request: Request) -> Platform:
+    """FastAPI dependency: the app's Platform."""
     return request.app.state.platform
 
 
 async def get_authenticator(request: Request) -> Authenticator:
+    """FastAPI dependency: the app's Authenticator."""
     return request.app.state.authenticator
 
 
 async def oneapi_caller(request: Request) -> Caller:
+    """FastAPI dependency: the One API caller (`oneapi_caller_from`). Raises Unauthenticated, AccountBlocked or RateLimited."""
     return await oneapi_caller_from(request.app.state.authenticator, request.headers)
 
 
@@ -52,6 +55,7 @@ async def _oneapi_authenticate(auth: Authenticator, headers) -> Caller:
 
 
 async def legacy_caller(request: Request) -> Caller:
+    """FastAPI dependency: the legacy API caller by its `X-API-KEY`. Raises Unauthenticated, AccountBlocked or RateLimited."""
     key = request.headers.get("x-api-key")
     if not key:
         raise Unauthenticated()

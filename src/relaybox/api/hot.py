@@ -29,6 +29,9 @@ SEND_PATH = "/api/messages/send"
 
 
 class HotRoutes:
+    """ASGI middleware that serves `POST /api/messages/send` without FastAPI's routing (the hot path); a body over
+    `max_bytes` is answered 422, other requests pass through.
+    """
     def __init__(self, app, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes

@@ -28,6 +28,7 @@ from relaybox.domain.storable import bracket_path, field_code, is_storable
 
 
 class UnstorableParams:
+    """ASGI middleware that refuses a query string with a NUL (`%00`) in a field's value, in the family's error envelope."""
     def __init__(self, app) -> None:
         self.app = app
 
@@ -44,6 +45,7 @@ class UnstorableParams:
 
 
 def is_legacy_path(path: str) -> bool:
+    """Whether a path is the legacy API's (`/rest`, `/v1.0`)."""
     return path.startswith(("/rest/", "/v1.0/")) or path in ("/rest", "/v1.0")
 
 

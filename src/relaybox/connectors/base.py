@@ -20,6 +20,9 @@ from relaybox.domain.status import MessageStatus
 
 @dataclass(frozen=True, slots=True)
 class Submission:
+    """One MT to hand to a connector: E.164 phone as an integer, ISO country, `encoding` (gsm7 | ucs2), `parts`
+    (SMS segments) and, for RCS, its content.
+    """
     message_id: int
     phone: int
     country: str
@@ -33,6 +36,7 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class SubmitResult:
+    """A connector's answer to one Submission: accepted with the SMSC's message id (`operator_id`), or refused with `error`."""
     message_id: int
     accepted: bool
     operator_id: str | None = None
@@ -41,6 +45,7 @@ class SubmitResult:
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
+    """A DLR: the SMSC's message id, the status it reports and when."""
     operator_id: str
     status: MessageStatus
     at: datetime
@@ -88,6 +93,9 @@ Report = Receipt | Click | Inbound
 
 
 class Connector(Protocol):
+    """The connector contract (docs/connectors.md): submit batches of MTs, receive receipts; the simulator is both the
+    default and the tests' fake.
+    """
     name: str
 
     async def start(self) -> None: ...

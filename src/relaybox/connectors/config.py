@@ -54,6 +54,7 @@ class _Strict(BaseModel):
 
 
 class SimulatorSpec(_Strict):
+    """A `[connectors.<name>]` table with `type = "simulator"`: speed (latency scale, 0 = at once), profile, seed."""
     type: Literal["simulator"]
     speed: Annotated[float, Field(ge=0)] | None = None
     profile: Literal["magic", "realistic"] | None = None
@@ -61,6 +62,9 @@ class SimulatorSpec(_Strict):
 
 
 class SmppSpec(_Strict):
+    """A `[connectors.<name>]` table with `type = "smpp"`: the SMSC, the ESME's credentials (SMPP 3.4 §4.1 field
+    lengths), TPS, window (outstanding submit_sm), and timeouts and backoffs in seconds.
+    """
     type: Literal["smpp"]
     host: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     port: Annotated[int, Field(ge=1, le=65535)] = 2775
@@ -88,6 +92,7 @@ class SmppSpec(_Strict):
 
 
 class RoutesSpec(_Strict):
+    """The `[routes]` table: the default connector, by number prefix (digits) and by ISO 3166 alpha-2 country."""
     default: str
     prefixes: dict[Annotated[str, StringConstraints(pattern=r"^[0-9]{1,15}$")], str] = {}
     countries: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")], str] = {}
@@ -103,6 +108,7 @@ class _File(_Strict):
 
 @dataclass(frozen=True)
 class ConnectorsConfig:
+    """relaybox.toml as checked: the connectors by name and the routes."""
     source: str  # where it was read from, for messages
     connectors: dict[str, SimulatorSpec | SmppSpec]
     default: str
@@ -115,6 +121,7 @@ class ConnectorsConfig:
 
 
 def parse(data: dict, source: str = "relaybox.toml") -> ConnectorsConfig:
+    """Check a parsed relaybox.toml. Raises ConfigError listing every problem with its place in the file."""
     try:
         spec = _File.model_validate(data)
     except ValidationError as exc:

@@ -23,6 +23,7 @@ from relaybox.domain.models import Message
 
 
 def channels(connector: Connector) -> frozenset[str]:
+    """The channels a connector carries (its `channels`, else SMS and RCS)."""
     return getattr(connector, "channels", frozenset({"sms", "rcs"}))
 
 
@@ -33,6 +34,9 @@ def is_up(connector: Connector) -> bool:
 
 @dataclass
 class Router:
+    """Picks each message's connector (module docstring): test keys to the built-in simulator, live ones by longest
+    prefix, then country, then the default.
+    """
     builtin: Connector  # the built-in simulator: test keys, and RCS that no route can carry
     connectors: dict[str, Connector] = field(default_factory=dict)  # every connector, builtin included
     default: str = BUILTIN

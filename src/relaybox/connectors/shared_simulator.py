@@ -148,6 +148,7 @@ _FORGET = delete(simulator_reports).where(simulator_reports.c.id.in_(bindparam("
 
 @dataclass
 class SharedSimulatorConnector(SimulatorConnector):
+    """The simulator with its network state in the database, shared by every worker (module docstring)."""
     db: Database | None = None
     _handed: dict[int, Submission] = field(default_factory=dict)  # answered by submit, until recorded
     _session: workers.WorkerLease | None = None  # this connector's session: names the reports it holds

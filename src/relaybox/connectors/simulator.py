@@ -66,6 +66,9 @@ REALISTIC = {
 
 
 def magic_outcome(sub: Submission) -> MessageStatus:
+    """The outcome the number's last four digits ask for (MAGIC, docs/simulator.md), else delivered; not_service_user
+    only for RCS.
+    """
     outcome = MAGIC.get(str(sub.phone)[-4:], MessageStatus.DELIVERED)
     if outcome is MessageStatus.NOT_SERVICE_USER and sub.channel != "rcs":
         return MessageStatus.DELIVERED
@@ -104,6 +107,7 @@ def uniform_of(key: str) -> float:
 
 
 def realistic_outcome(sub: Submission, seed: int) -> MessageStatus:
+    """An outcome drawn from the country's probabilities (REALISTIC), repeatable for a (seed, message id)."""
     table = REALISTIC.get(sub.country, REALISTIC["*"])
     draw = random.Random(f"{seed}:{sub.message_id}").random()
     cumulative = 0.0
@@ -116,6 +120,7 @@ def realistic_outcome(sub: Submission, seed: int) -> MessageStatus:
 
 @dataclass
 class SimulatorConnector:
+    """The in-process network simulator (docs/simulator.md); `speed` scales latencies (0 = as fast as possible)."""
     name: str = "simulator"
     speed: float = 1.0
     profile: str = "magic"

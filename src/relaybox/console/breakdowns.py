@@ -61,6 +61,7 @@ def at_most(edge: int | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Bar:
+    """One bar of the delivery-time histogram: the bucket's range and its delivered messages."""
     label: str  # the bucket's range, e.g. "2–3 s"
     count: int  # delivered messages whose delivery time is in it
 
@@ -128,6 +129,9 @@ class CampaignStats:
 
 
 def shape(b: service.Breakdown) -> CampaignStats:
+    """A campaign's breakdown as the campaign page shows it: histogram bars, p50/p90/p99, per-network lines and the
+    cost in units of 1e-7 of the currency.
+    """
     lines = network_lines(b.networks)
     times = b.delivery_times
     return CampaignStats(

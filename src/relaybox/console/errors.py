@@ -11,6 +11,7 @@ PREFIX = "/console"
 
 
 def is_console(request: Request) -> bool:
+    """Whether the request is for the console (`/console` and below)."""
     path = request.url.path
     return path == PREFIX or path.startswith(PREFIX + "/")
 
@@ -32,6 +33,7 @@ def console_error(request: Request, exc: RelayboxError) -> Response:
 
 
 def console_http_error(request: Request, exc) -> Response:
+    """An HTTP error (404, 405, other) as a console page."""
     if exc.status_code == 404:
         return message_page(request, 404, "Not found", "There is no such page.")
     if exc.status_code == 405:
@@ -47,6 +49,7 @@ def sign_in_redirect(request: Request) -> Response:
 
 
 def csrf_page(request: Request) -> Response:
+    """The 403 page for a form without a valid CSRF token."""
     return message_page(request, 403, "Form expired or forged",
                         "The form was not sent from this console's page (missing or invalid CSRF token). "
                         "Reload the page and try again.")

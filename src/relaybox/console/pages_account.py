@@ -27,6 +27,7 @@ async def _page(request: Request, caller: Caller, status: int = 200, **extra):
 
 @router.get("/account")
 async def account_page(request: Request, caller: Signed):
+    """`GET /console/account`: keys and webhook, with a notice after a revoke or a save."""
     notice = {"revoked": "The key was revoked.", "webhook": "The webhook URL was saved."}.get(
         request.query_params.get("done", ""))
     return await _page(request, caller, notice=notice)
@@ -34,6 +35,7 @@ async def account_page(request: Request, caller: Signed):
 
 @router.post("/account/keys")
 async def create_key(request: Request, caller: Signed):
+    """`POST /console/account/keys`: create one of the caller's keys and show it once (201), or the form errors (422)."""
     form = await check_csrf(request)
     try:
         record, key = await self_service.create_own_key(
@@ -47,6 +49,7 @@ async def create_key(request: Request, caller: Signed):
 
 @router.post("/account/keys/{key_id}/revoke")
 async def revoke_key(request: Request, caller: Signed, key_id: str):
+    """`POST /console/account/keys/{key_id}/revoke`: revoke one of the caller's keys (NotFound for another's), then 303."""
     await check_csrf(request)
     await self_service.revoke_own_key(request.app.state.platform, caller, path_id(key_id))  # NotFound: not the caller's
     return RedirectResponse("/console/account?done=revoked", status_code=303)
@@ -54,6 +57,7 @@ async def revoke_key(request: Request, caller: Signed, key_id: str):
 
 @router.post("/account/webhook")
 async def set_webhook(request: Request, caller: Signed):
+    """`POST /console/account/webhook`: save the status webhook URL, then 303; errors shown with 422."""
     form = await check_csrf(request)
     try:
         await self_service.set_webhook_url(request.app.state.platform, caller, form.get("webhook_url"))

@@ -86,6 +86,7 @@ async def _campaign_context(request: Request, caller: Caller, campaign_id: str) 
 
 @router.get("/campaigns/{campaign_id}")
 async def campaign_page(request: Request, caller: Signed, campaign_id: str):
+    """`GET /console/campaigns/{campaign_id}`: one campaign with its statistics and an export link."""
     context = await _campaign_context(request, caller, campaign_id)
     context["export_url"] = stat_job_forms.campaign_export_url(context["campaign"])
     return render(request, "campaign.html", context)

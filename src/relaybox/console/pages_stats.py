@@ -41,6 +41,7 @@ async def _page(request: Request, caller: Caller, values: dict, status: int = 20
 
 @router.get("/stat-jobs")
 async def stat_jobs_page(request: Request, caller: Signed):
+    """`GET /console/stat-jobs`: the caller's exports and the form for a new one."""
     query = request.query_params
     values = forms.form_values(query, request.app.state.platform.clock())
     return await _page(request, caller, values, notice=NOTICES.get(query.get("done", "")))
@@ -113,6 +114,7 @@ async def download(request: Request, caller: Signed, key: str):
 
 @router.post("/stat-jobs/{key}/delete")
 async def delete_job(request: Request, caller: Signed, key: str):
+    """`POST /console/stat-jobs/{key}/delete`: delete an export, then 303; a stat job error (90 …) as its page."""
     await check_csrf(request)
     try:
         await stat_jobs.delete_job(request.app.state.platform, caller, key)

@@ -37,10 +37,12 @@ def amount(units: int | None, currency: str = "") -> str:
 
 
 def when(value: datetime | None) -> str:
+    """A time as `YYYY-MM-DD HH:MM:SS` UTC, or `–`."""
     return format_time(value) or "–"
 
 
 def number(value: int | None) -> str:
+    """An integer with thousands separators, or `–`."""
     return "–" if value is None else f"{value:,}"
 
 
@@ -52,11 +54,13 @@ def percent(part: int, whole: int) -> int:
 
 
 def phone(value: int) -> str:
+    """An E.164 number with its `+`."""
     return f"+{value}"
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
+    """One step of a funnel: its count and its share of the first step in whole percent."""
     label: str
     count: int
     share: int  # percent of the first step
@@ -83,6 +87,7 @@ def status_rows(counts: Mapping[str, int]) -> list[tuple[str, str, int]]:
 
 @dataclass(frozen=True, slots=True)
 class Cost:
+    """A campaign's money in units of 1e-7 of the currency: charged, reserved and refunded."""
     charged: int  # units: messages whose price stays charged (final, not refunded)
     reserved: int  # units: messages not final yet (reserved at acceptance)
     refunded: int  # units: given back (failed before an operator, expired unsent, RCS not delivered)

@@ -92,6 +92,7 @@ def renew_session(request: Request, response: Response) -> None:
 
 
 def end_session(request: Request, response: Response) -> None:
+    """Delete the session and CSRF cookies."""
     for name in (SESSION_COOKIE, CSRF_COOKIE):
         response.delete_cookie(name, path=COOKIE_PATH, httponly=True, samesite="strict", secure=_secure(request))
 
@@ -116,6 +117,7 @@ def csrf_token(request: Request) -> str:
 
 
 def keep_csrf_cookie(request: Request, response: Response) -> None:
+    """Set the CSRF cookie when this request made a new seed."""
     seed = getattr(request.state, "new_csrf_seed", None)
     if seed:
         _set_cookie(request, response, CSRF_COOKIE, seed, None)

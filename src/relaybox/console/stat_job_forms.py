@@ -151,6 +151,7 @@ class JobLine:
 
 
 def job_line(job: StatJob) -> JobLine:
+    """A stat job as the exports table lists it, with a summary of its request."""
     try:
         request = json.loads(job.request)
     except ValueError:  # written by this code, so not expected; the row still shows

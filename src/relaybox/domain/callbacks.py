@@ -10,6 +10,9 @@ from relaybox.domain.timefmt import format_time
 
 
 def status_callback(message: Message) -> dict:
+    """The status callback body (the legacy report shape, docs/compatibility.md): MSISDN, times as
+    `YYYY-MM-DD HH:MM:SS` UTC (None when not yet), price with seven decimals as a string.
+    """
     return {
         "error": 0,
         "errorDescription": "No errors",

@@ -160,6 +160,7 @@ def check_description(value: object) -> str | None:
 
 
 def check_field_type(value: object) -> str:
+    """The custom field type, checked against FIELD_TYPES. Raises RuleViolation."""
     if value not in FIELD_TYPES:
         raise RuleViolation(f"The type must be one of: {', '.join(FIELD_TYPES)}.")
     return value  # type: ignore[return-value]

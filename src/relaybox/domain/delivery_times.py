@@ -29,6 +29,7 @@ def bucket_of(sent_at: datetime, delivered_at: datetime) -> int:
 
 
 def upper_edge(bucket: int) -> int:
+    """The bucket's upper edge in seconds (OVERFLOW_SECONDS, 72 h, for the last, open bucket)."""
     return EDGES[bucket] if bucket < len(EDGES) else OVERFLOW_SECONDS
 
 

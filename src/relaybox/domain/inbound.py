@@ -134,4 +134,5 @@ def inbound_body(m: InboundMessage) -> dict:
 
 
 def inbound_callback(m: InboundMessage) -> dict:
+    """The inbound webhook body: the MO as listed, with `"event": "sms.inbound"` (docs/inbound.md)."""
     return {"event": "sms.inbound", **inbound_body(m)}

@@ -8,6 +8,7 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class Account:
+    """An account; `balance` and `credit` in units of 1e-7 of `currency` (domain/money.py)."""
     id: int
     name: str
     currency: str
@@ -78,6 +79,7 @@ class AccountSummary:
 
 @dataclass(frozen=True, slots=True)
 class Tariff:
+    """A tariff (a price list by country and channel), by its code."""
     code: int
     name: str
     is_active: bool
@@ -86,6 +88,7 @@ class Tariff:
 
 @dataclass(slots=True)
 class Campaign:
+    """A campaign: `validity` in hours, `total_price` in units of 1e-7 of `currency`, message counts by status."""
     id: int
     account_id: int
     name: str
@@ -112,6 +115,9 @@ class Campaign:
 
 @dataclass(slots=True)
 class Message:
+    """An MT message: `phone` E.164 digits as an integer, `parts` SMS segments, `validity` in hours, `price` in
+    units of 1e-7 of `currency`, times UTC; `operator_id` is the SMSC's message id.
+    """
     id: int
     account_id: int
     campaign_id: int | None

@@ -13,10 +13,12 @@ QUANTUM = Decimal("0.0000001")
 
 
 def to_units(amount: Decimal) -> int:
+    """A decimal amount as integer units of 1e-7 (rounded half up), as the store keeps money."""
     return int((amount * SCALE).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def from_units(units: int) -> Decimal:
+    """Integer units of 1e-7 as a Decimal with seven decimals."""
     return (Decimal(units) / SCALE).quantize(QUANTUM)
 
 

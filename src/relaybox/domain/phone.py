@@ -42,6 +42,7 @@ class InvalidPhone(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Phone:
+    """A checked recipient phone: E.164 number, ISO 3166 region and the range's operator brand."""
     number: int  # E.164 digits as an integer, e.g. 380971234567
     country: str  # ISO 3166 alpha-2 region, e.g. "UA"
     #: The operator's brand by libphonenumber's carrier data ("Kyivstar"), None when it has none

@@ -11,6 +11,9 @@ from relaybox.domain.money import SCALE, convert, from_units, to_units
 
 @dataclass
 class PriceBook:
+    """Tariffs and their per-part rates in base-currency units of 1e-7, with currency rates to convert them
+    (`rate`).
+    """
     base_currency: str
     tariffs: dict[int, Tariff]
     base_rates: dict[tuple[int, str, str], int]  # (tariff, country, channel) -> base-currency units

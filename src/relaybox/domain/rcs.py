@@ -54,6 +54,7 @@ def fallback_due(new: MessageStatus) -> bool:
 
 
 def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units (an astral character counts 2), the unit of the RCS text limits."""
     return len(text.encode("utf-16-le")) // 2
 
 

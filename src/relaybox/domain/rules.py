@@ -22,6 +22,9 @@ class RuleViolation(ValueError):
 
 
 def check_sender(sender: object) -> str:
+    """The sender (originator): 3-11 Latin letters, digits, spaces or `.-_&` (not all digits), or 3-15 digits.
+    Raises RuleViolation.
+    """
     if not isinstance(sender, str) or not (
         _NUMERIC_SENDER.fullmatch(sender) or (_ALPHA_SENDER.fullmatch(sender) and not sender.isdigit())
     ):
@@ -32,12 +35,14 @@ def check_sender(sender: object) -> str:
 
 
 def check_reference(reference: object) -> str:
+    """A message reference: 1-32 of A-Z, a-z, 0-9, `_`, `-`. Raises RuleViolation."""
     if not isinstance(reference, str) or not _REFERENCE.fullmatch(reference):
         raise RuleViolation("The reference must be 1-32 characters of A-Z, a-z, 0-9, _ or -.")
     return reference
 
 
 def check_validity(validity: object) -> int:
+    """Validity in hours, 1-72 (an int or a digit string); None gives DEFAULT_VALIDITY_HOURS. Raises RuleViolation."""
     if validity is None:
         return DEFAULT_VALIDITY_HOURS
     if isinstance(validity, bool) or not isinstance(validity, int):

@@ -84,6 +84,7 @@ def csv_lines(rows: list[dict[str, str | None]]) -> str:
 
 
 def csv_header() -> str:
+    """The export CSV's header line (COLUMNS), CRLF-terminated (RFC 4180)."""
     return ",".join(COLUMNS) + "\r\n"
 
 

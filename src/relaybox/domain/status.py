@@ -13,6 +13,7 @@ from enum import StrEnum
 
 
 class MessageStatus(StrEnum):
+    """A message's status, as both API families name it (transitions: `can_transition`)."""
     SCHEDULED = "scheduled"  # accepted with a start time in the future
     MODERATION = "moderation"  # held for review (never produced by relaybox itself)
     ACCEPTED = "accepted"  # accepted, charged, waiting for the dispatcher
@@ -28,6 +29,7 @@ class MessageStatus(StrEnum):
 
 
 class CampaignStatus(StrEnum):
+    """A campaign's status, as the One API names it."""
     CREATION = "creation"
     MODERATION = "moderation"
     SPAM = "spam"
@@ -39,6 +41,7 @@ class CampaignStatus(StrEnum):
 
 
 class Channel(StrEnum):
+    """A message's channel (its `type`)."""
     SMS = "sms"
     RCS = "rcs"
 
@@ -85,6 +88,7 @@ STOPPABLE: frozenset[CampaignStatus] = frozenset(
 
 
 def is_final(status: MessageStatus) -> bool:
+    """Whether the status is in FINAL: the message takes no further part in sending (a delivered RCS may still be read)."""
     return status in FINAL
 
 

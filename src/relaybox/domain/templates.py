@@ -36,6 +36,7 @@ class TemplateError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Placeholder:
+    """A `{name}` in a template: the custom contact field to fill in."""
     name: str
 
 

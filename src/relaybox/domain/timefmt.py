@@ -16,14 +16,20 @@ _COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 
 
 class InvalidTime(ValueError):
+    """A time that `parse_time` cannot read or that lies outside MIN_YEAR..MAX_YEAR."""
     pass
 
 
 def utcnow() -> datetime:
+    """Now, timezone-aware UTC."""
     return datetime.now(UTC)
 
 
 def parse_time(value: object) -> datetime:
+    """`YYYY-MM-DD HH:MM:SS` or ISO 8601 (`Z`, `+hh:mm` or `+hhmm` offsets) as aware UTC; without an offset, UTC.
+
+    Raises InvalidTime for anything else or a year outside 1970-9998.
+    """
     if not isinstance(value, str) or not value.strip():
         raise InvalidTime("must be a date and time: YYYY-MM-DD HH:MM:SS or ISO 8601")
     text = value.strip()
@@ -45,6 +51,7 @@ def parse_time(value: object) -> datetime:
 
 
 def format_time(value: datetime | None) -> str | None:
+    """`YYYY-MM-DD HH:MM:SS` in UTC (naive values taken as UTC), or None for None."""
     if value is None:
         return None
     if value.tzinfo is not None:

@@ -21,6 +21,9 @@ FORGET_AFTER = timedelta(hours=1)
 
 
 def status_of(connector: Connector) -> dict:
+    """A connector's state as a dict for the connector_status table: its own `status()`, or for the simulators
+    always bound and ready with submissions and pending receipts counted; plus its `name`.
+    """
     status = getattr(connector, "status", None)
     if callable(status):
         state = dict(status())
@@ -38,6 +41,7 @@ def status_of(connector: Connector) -> dict:
 
 
 async def publish(platform: Platform, worker: str, connectors: list[Connector]) -> None:
+    """Record this worker's connectors' states, and forget states no worker reported for FORGET_AFTER (1 h)."""
     now = platform.clock()
     states = [status_of(c) for c in connectors]
     async with platform.db.write() as conn:
@@ -46,5 +50,6 @@ async def publish(platform: Platform, worker: str, connectors: list[Connector]) 
 
 
 async def withdraw(platform: Platform, worker: str) -> None:
+    """Forget this worker's connector states (it is stopping)."""
     async with platform.db.write() as conn:
         await store.forget(conn, worker=worker)

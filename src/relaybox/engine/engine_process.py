@@ -54,6 +54,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
 
 
 def start(settings: Settings) -> subprocess.Popen:
+    """Start the engine as a child `relaybox worker` process in a session of its own, with the server's settings."""
     # A session of its own: Ctrl+C at the terminal reaches only the server, which then stops the
     # child itself; otherwise the child would stop first and be seen as a death to restart.
     return subprocess.Popen(
@@ -62,6 +63,7 @@ def start(settings: Settings) -> subprocess.Popen:
 
 
 async def stop(child: subprocess.Popen) -> None:
+    """Stop the child: SIGTERM, then SIGKILL after STOP_TIMEOUT (15 s)."""
     if child.poll() is None:
         child.terminate()  # the worker finishes what it has in flight, then exits
     try:

@@ -26,6 +26,9 @@ from relaybox.connectors.base import Report
 
 
 class OvertakenReports:
+    """Delivery reports kept until the submit result naming their operator id is recorded (module docstring);
+    `retry_every` and `patience` in seconds.
+    """
     def __init__(self, retry_every: float, patience: float) -> None:
         self.retry_every = retry_every
         self.patience = patience

@@ -58,6 +58,7 @@ BUSY_WINDOW = 0.5
 
 
 def submission(message: Message) -> Submission:
+    """What the connector gets of a message."""
     return Submission(
         message_id=message.id,
         phone=message.phone,
@@ -73,6 +74,9 @@ def submission(message: Message) -> Submission:
 
 @dataclass
 class Engine:
+    """The delivery engine: claims due messages, hands them to connectors in batches, applies receipts, expires
+    messages and sends webhooks, as asyncio tasks; times in seconds.
+    """
     platform: Platform
     connector: Connector
     batch_size: int = 1000

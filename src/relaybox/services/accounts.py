@@ -62,6 +62,7 @@ def check_account_webhook_url(platform: Platform, url: str) -> str:
 
 
 async def add_key(platform: Platform, account_id: int, mode: str = "test") -> str:
+    """Create and store a new API key (`live_…` or `test_…` by `mode`) for the account; returns the key."""
     key = new_api_key(mode)
     async with platform.db.write() as conn:
         await accounts_store.add_api_key(conn, account_id, key, mode)
@@ -69,6 +70,7 @@ async def add_key(platform: Platform, account_id: int, mode: str = "test") -> st
 
 
 async def get_account(platform: Platform, caller: Caller) -> Account:
+    """The caller's account, read now (not the cached copy `sending.load_account` serves)."""
     async with platform.db.read() as conn:
         account = await accounts_store.get_account(conn, caller.account_id)
     assert account is not None

@@ -49,6 +49,7 @@ async def create_key(platform: Platform, account_id: int, *, mode: str = "live",
 
 
 async def list_keys(platform: Platform, *, account_id: int | None = None, include_revoked: bool = False) -> list[ApiKey]:
+    """API keys, of one account or all; revoked keys only with `include_revoked` (else those active now)."""
     async with platform.db.read() as conn:
         return await keys_store.list_keys(conn, account_id=account_id, active_at=None if include_revoked else platform.clock())
 
@@ -90,6 +91,7 @@ async def rotate_key(platform: Platform, key: ApiKey, *, grace: timedelta = time
 
 
 async def list_accounts(platform: Platform) -> list[AccountSummary]:
+    """Every account with its figures as of now (store/accounts.py `list_accounts`)."""
     async with platform.db.read() as conn:
         return await accounts_store.list_accounts(conn, platform.clock())
 
@@ -123,6 +125,7 @@ async def top_up(platform: Platform, account_id: int, amount: Decimal, *, actor:
 
 
 async def ledger_entries(platform: Platform, account_id: int, limit: int = 50) -> list[LedgerEntry]:
+    """The account's latest `limit` ledger entries (balance changes). Raises NotFound for an unknown account."""
     async with platform.db.read() as conn:
         await _account_or_404(conn, account_id)
         return await ledger.entries(conn, account_id, limit)

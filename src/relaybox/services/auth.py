@@ -34,6 +34,7 @@ Grant = tuple[Caller, datetime | None]
 
 
 def new_api_key(mode: str = "live") -> str:
+    """A fresh API key: `<mode>_` and 32 random letters and digits (`secrets`), e.g. `live_…`, `test_…`."""
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
     return f"{mode}_" + "".join(secrets.choice(alphabet) for _ in range(32))
 

@@ -85,6 +85,7 @@ class Breakdown:
 
 @dataclass(frozen=True, slots=True)
 class SeriesPoint:
+    """One interval of a time series: message counts sent, delivered and failed in it."""
     at: datetime  # the start of the interval, UTC
     sent: int
     delivered: int

@@ -17,6 +17,12 @@ UNSENT = (MessageStatus.SCHEDULED.value, MessageStatus.MODERATION.value, Message
 
 
 async def stop_campaign(platform: Platform, caller: Caller, campaign_id: int) -> Campaign:
+    """Stop a campaign (One API `PATCH /api/campaigns/{id}/stop`): its unsent messages (scheduled, moderation,
+    accepted) become failed, and it is returned as stopped.
+
+    Raises NotFound (legacy 30) for another account's or an unknown campaign, InvalidCampaignStatus when its
+    status is not in STOPPABLE (domain/status.py).
+    """
     now = platform.clock()
 
     # transact: on PostgreSQL an engine worker may hold some of these messages

@@ -43,6 +43,7 @@ class ImportProblem(ValueError):
 
 @dataclass
 class ImportReport:
+    """What a contact import did: rows read, written, new contacts, refused rows, the list and the fields it created."""
     rows: int = 0  # data rows read
     imported: int = 0  # rows written
     created: int = 0  # of which new contacts

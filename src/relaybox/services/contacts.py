@@ -100,6 +100,7 @@ async def ensure_default_list(platform: Platform, account_id: int) -> None:
 
 
 async def get_list(platform: Platform, account_id: int, list_id: int) -> ContactList:
+    """One of the account's contact lists. Raises NotFound."""
     async with platform.db.read() as conn:
         found = (await store.get_lists(conn, account_id, [list_id])).get(list_id)
     if found is None:
@@ -145,6 +146,11 @@ async def create_list(platform: Platform, account_id: int, *, name: object, desc
 
 async def update_list(platform: Platform, account_id: int, list_id: int, *, name: object, description: object = None,
                       default: object = None, description_given: bool = True) -> ContactList:
+    """Rename a contact list, set its description and whether it is the default; returns it updated.
+
+    Raises ValidationFailed for bad values or for unsetting the only default list, Refused (LIST_EXISTS) for a
+    name another list has, NotFound for an unknown list. `description_given=False` leaves the description as is.
+    """
     errors = _Errors()
     values = _list_values(errors, name, description, default)
     if not description_given:
@@ -183,6 +189,7 @@ async def attach(platform: Platform, account_id: int, contact_ids: Sequence[int]
 
 
 async def detach(platform: Platform, account_id: int, contact_ids: Sequence[int], list_ids: Sequence[int]) -> None:
+    """Take the contacts out of the lists. Raises ValidationFailed naming unknown contacts or lists."""
     async with platform.db.write() as conn:
         await _check_members(conn, account_id, contact_ids, list_ids)
         await store.detach(conn, contact_ids, list_ids)
@@ -201,12 +208,17 @@ async def _check_members(conn: AsyncConnection, account_id: int, contact_ids: Se
 
 
 async def list_fields(platform: Platform, account_id: int) -> list[ContactField]:
+    """The account's custom contact fields."""
     async with platform.db.read() as conn:
         return await store.list_fields(conn, account_id)
 
 
 async def create_field(platform: Platform, account_id: int, *, name: object, kind: object, description: object = None,
                        is_visible: bool = True) -> ContactField:
+    """Create a custom contact field; returns it.
+
+    Raises ValidationFailed for a bad name, type or description, a name already taken, or more than MAX_FIELDS fields.
+    """
     errors = _Errors()
     name = errors.check("name", rules.check_field_name, name)
     kind = errors.check("type", rules.check_field_type, kind)
@@ -327,6 +339,7 @@ async def update_contact(platform: Platform, account_id: int, contact_id: int, *
 
 
 async def get_contact(platform: Platform, account_id: int, contact_id: int) -> Contact:
+    """One of the account's contacts. Raises NotFound."""
     async with platform.db.read() as conn:
         found = await store.get_contacts(conn, account_id, [contact_id])
     if not found:
@@ -335,6 +348,7 @@ async def get_contact(platform: Platform, account_id: int, contact_id: int) -> C
 
 
 async def delete_contact(platform: Platform, account_id: int, contact_id: int) -> None:
+    """Delete one of the account's contacts. Raises NotFound."""
     async with platform.db.write() as conn:
         if not await store.delete_contacts(conn, account_id, [contact_id]):
             raise NotFound()
@@ -394,6 +408,11 @@ async def find_stoplisted(platform: Platform, account_id: int, *, channel: str |
                           list_id: int | None = None, raw: Sequence[RawCriterion] = (), sort: str = "id",
                           descending: bool = False, offset: int = 0, limit: int = 50,
                           ) -> tuple[int, list[StopListEntry], list[Criterion]]:
+    """Search the account's stop list (One API `GET /api/stoplist/search`); returns (total, one page of entries,
+    the criteria checked).
+
+    Raises ValidationFailed for bad criteria (STOPLIST_SEARCH) or an unknown `list_id` (`contact_group_id`).
+    """
     criteria = check_criteria(raw, STOPLIST_SEARCH)
     async with platform.db.read() as conn:
         if list_id is not None and not await store.existing_list_ids(conn, account_id, [list_id]):

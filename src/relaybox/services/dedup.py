@@ -12,10 +12,15 @@ from relaybox.store import fingerprints
 
 
 def digest(path: str, body: bytes) -> str:
+    """The fingerprint of a request: SHA-256 hex of its path and body."""
     return hashlib.sha256(path.encode() + b"\0" + body).hexdigest()
 
 
 async def check_duplicate(platform: Platform, caller: Caller, path: str, body: bytes) -> None:
+    """Refuse a non-empty body the account sent to the same path within `duplicate_window_seconds`.
+
+    Records the fingerprint (store/fingerprints.py `remember`) and raises DuplicateRequest when it was fresh.
+    """
     if not body.strip():
         return
     window = timedelta(seconds=platform.settings.duplicate_window_seconds)

@@ -91,6 +91,7 @@ NO_CONTACTS = FieldError("groups", "The contact lists have no contacts.", Legacy
 
 
 def everyone_stop_listed(channel: str) -> FieldError:
+    """The `groups` error when every contact of the lists is on the channel's stop list (legacy 33)."""
     return FieldError("groups", f"Every contact of the lists is on the {channel.upper()} stop list: nothing to send.",
                       LegacyCode.STOP_LISTED)
 

@@ -201,6 +201,7 @@ async def list_inbound(
 
 
 async def two_way_numbers(platform: Platform, account_id: int) -> set[str]:
+    """The account's two-way (MO) numbers."""
     async with platform.db.read() as conn:
         return {number for number, _, _ in await store.numbers(conn, account_id)}
 
@@ -252,5 +253,6 @@ async def set_webhook(platform: Platform, account_id: int, url: str | None) -> N
 
 
 async def webhook(platform: Platform, account_id: int) -> str | None:
+    """The account's inbound (MO) webhook URL, or None."""
     async with platform.db.read() as conn:
         return await store.webhook_url(conn, account_id)

@@ -16,6 +16,9 @@ from relaybox.tasks import SingleFlight
 
 @dataclass
 class Platform:
+    """What every service needs: the database, the price book, the settings and the clock (UTC), with
+    per-process caches.
+    """
     db: Database
     prices: PriceBook
     settings: Settings

@@ -13,6 +13,9 @@ from relaybox.store import pricing as pricing_store
 
 @dataclass(frozen=True, slots=True)
 class PriceLine:
+    """One country of a tariff: ISO 3166 code, name, MCC and the price per SMS part in units of 1e-7 of the
+    account currency (domain/money.py).
+    """
     country: str  # ISO 3166 alpha-2
     country_name: str
     mcc: str

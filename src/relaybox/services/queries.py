@@ -65,6 +65,11 @@ async def list_messages(
     offset: int,
     limit: int,
 ) -> tuple[int, list[Message]]:
+    """One page of the caller's messages created in [filter.from, filter.to] (One API `GET /api/messages`);
+    returns (total, messages).
+
+    Raises ValidationFailed for a bad or future range (`date_range`).
+    """
     start, end = date_range(raw_from, raw_to, platform.clock(), future=timedelta(0))
     query = MessageQuery(
         account_id=caller.account_id,
@@ -83,6 +88,7 @@ async def list_messages(
 
 
 async def get_message(platform: Platform, caller: Caller, message_id: int) -> Message:
+    """One of the caller's messages by id. Raises NotFound (legacy 20)."""
     async with platform.db.read() as conn:
         message = await messages_store.get_message(conn, caller.account_id, message_id)
     if message is None:
@@ -91,6 +97,10 @@ async def get_message(platform: Platform, caller: Caller, message_id: int) -> Me
 
 
 async def get_message_by_reference(platform: Platform, caller: Caller, reference: str) -> Message:
+    """One of the caller's messages by its reference (legacy `GET /rest/sms/reference/{reference}`).
+
+    Raises ValidationFailed (legacy 27) for a malformed reference, NotFound (legacy 20) when none has it.
+    """
     try:
         check_reference(reference)
     except RuleViolation as exc:  # no message can have it
@@ -116,6 +126,11 @@ async def list_campaigns(
     offset: int,
     limit: int,
 ) -> tuple[int, list[Campaign]]:
+    """One page of the caller's campaigns created in [filter.from, filter.to] (One API `GET /api/campaigns`);
+    returns (total, campaigns). `filter.to` may be up to CAMPAIGN_FUTURE ahead (scheduled campaigns).
+
+    Raises ValidationFailed for a bad range (`date_range`).
+    """
     start, end = date_range(raw_from, raw_to, platform.clock(), future=CAMPAIGN_FUTURE)
     query = CampaignQuery(
         account_id=caller.account_id,
@@ -134,6 +149,7 @@ async def list_campaigns(
 
 
 async def get_campaign(platform: Platform, caller: Caller, campaign_id: int, legacy_code: int = LegacyCode.TASK_NOT_FOUND) -> Campaign:
+    """One of the caller's campaigns. Raises NotFound with `legacy_code` (default 30)."""
     async with platform.db.read() as conn:
         campaign = await campaigns_store.get_campaign(conn, caller.account_id, campaign_id)
     if campaign is None:

@@ -41,6 +41,9 @@ class Recipient:
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
+    """A recipient checked and priced: E.164 phone as an integer, ISO country, parts (SMS segments) and price in
+    units of 1e-7 of the account currency (domain/money.py).
+    """
     phone: int
     country: str
     sender: str

@@ -42,6 +42,9 @@ REFERENCE_ATTEMPTS = 5
 
 @dataclass(frozen=True, slots=True)
 class SendOptions:
+    """A send's options shared by its recipients: validity (hours) and start time as the request gave them,
+    callback URL, channel, source, RCS content and SMS fallback, contact-book and stop-list handling.
+    """
     validity: object = None
     start_at: object = None
     callback_url: str | None = None
@@ -148,6 +151,7 @@ def check_common(options: SendOptions, now: datetime, allow_networks: str = "") 
 
 
 def raise_all(results: list[Prepared | list[FieldError]]) -> list[Prepared]:
+    """The prepared recipients, or ValidationFailed with every recipient's errors at once."""
     errors = [e for r in results if isinstance(r, list) for e in r]
     if errors:
         raise ValidationFailed(errors)
@@ -158,6 +162,11 @@ async def price_recipients(
     platform: Platform, caller: Caller, recipients: list[Recipient], *, default_tariff: object = None, channel: str = "sms",
     reference_required: bool = False, fallback: SmsFallback | None = None,
 ) -> tuple[Account, list[Prepared | list[FieldError]]]:
+    """Check and price each recipient against the caller's account; returns (account, per recipient a Prepared
+    or its field errors).
+
+    Raises ValidationFailed (legacy 6) when `default_tariff` is given and is not a known tariff code.
+    """
     account = await load_account(platform, caller)
     tariff = account.tariff_code
     if default_tariff is not None:
@@ -422,6 +431,10 @@ def message_row(
     campaign_id: int | None,
     callback_url: str | None,
 ) -> dict:
+    """The `messages` row (a dict with every column) for one prepared recipient.
+
+    `validity` is in hours: `expires_at` is `due_at` + validity.
+    """
     return {
         "account_id": account.id,
         "campaign_id": campaign_id,
@@ -514,6 +527,7 @@ async def send_single(
 
 
 def phone_path(recipient: Recipient) -> str:
+    """The One API field path of the recipient's phone, e.g. `phones.3.number`."""
     return recipient.field_paths.get(
         recipient.phone_field, f"{recipient.path}.{recipient.phone_field}" if recipient.path else recipient.phone_field
     )

@@ -50,6 +50,7 @@ MAX_BATCH = 500
 
 @dataclass(slots=True)
 class PendingSend:
+    """One single-message request waiting for the next group commit; `future` gets its Message or its error."""
     caller: Caller
     row: dict  # the message row to insert (account_id, price, reference_id, …)
     digest: str | None  # request fingerprint, None when duplicates are not checked
@@ -63,6 +64,10 @@ class PendingSend:
 
 
 class SingleSendQueue:
+    """The group-commit queue of single sends (module docstring): `submit` a PendingSend and await its Message.
+
+    Batches hold at most MAX_BATCH requests; `stop` fails the waiting ones with RuntimeError.
+    """
     def __init__(self, platform: Platform, on_written=lambda: None):
         self.platform = platform
         self.on_written = on_written

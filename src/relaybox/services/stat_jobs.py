@@ -62,17 +62,20 @@ class JobNotFound(JobError):
 
 
 class TooManyJobs(JobError):
+    """BSG stat job error 91: the account has the most exports it may keep."""
     def __init__(self) -> None:
         super().__init__(91, "Maximum count of exports reached")
 
 
 class JobNotReady(JobError):
+    """BSG stat job error 92: the job has not finished; `status` is its current status."""
     def __init__(self, status: str) -> None:
         super().__init__(92, "Job is not finished yet")
         self.status = status
 
 
 class JobFailed(JobError):
+    """BSG stat job error 93: the job failed."""
     def __init__(self) -> None:
         super().__init__(93, "Job failed")
 
@@ -252,6 +255,7 @@ def _finished(job: StatJob) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Page:
+    """One page of a finished stat job: `rows` as dicts of strings or None (domain/stat_rows.py) from `offset`."""
     job: StatJob
     offset: int
     limit: int

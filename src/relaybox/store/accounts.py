@@ -16,6 +16,7 @@ from relaybox.store.tables import accounts, api_keys, settings
 
 
 def hash_key(key: str) -> str:
+    """How an API key is stored and looked up: its SHA-256, hex."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -36,6 +37,7 @@ async def create_account(
     conn: AsyncConnection, *, name: str, currency: str, balance: int, credit: int, tariff_code: int,
     webhook_url: str | None = None,
 ) -> int:
+    """Insert an active account; `balance` and `credit` in units of 1e-7 of `currency` (domain/money.py). Returns its id."""
     result = await conn.execute(
         insert(accounts).values(
             name=name,
@@ -84,11 +86,13 @@ async def caller_for_key_id(conn: AsyncConnection, key_id: int, now: datetime) -
 
 
 async def get_account(conn: AsyncConnection, account_id: int) -> Account | None:
+    """The account, or None."""
     row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
     return _account(row) if row else None
 
 
 async def set_status(conn: AsyncConnection, account_id: int, status: str) -> None:
+    """Set the account's status (`active`, `blocked`); an unknown id changes nothing."""
     await conn.execute(update(accounts).where(accounts.c.id == account_id).values(status=status))
 
 
@@ -114,6 +118,7 @@ async def refund(conn: AsyncConnection, refunds: dict[int, int]) -> None:
 
 
 async def get_setting(conn: AsyncConnection, key: str) -> str | None:
+    """A platform setting's value from the `settings` table, or None."""
     return (await conn.execute(select(settings.c.value).where(settings.c.key == key))).scalar()
 
 

@@ -20,6 +20,7 @@ from relaybox.store.tables import delivery_times, traffic_minutes, traffic_rollu
 
 @dataclass(frozen=True, slots=True)
 class StatusCell:
+    """Messages of one (country, operator brand, status): their count and cost in units of 1e-7 of the currency."""
     country: str
     brand: str | None
     status: str
@@ -29,6 +30,7 @@ class StatusCell:
 
 @dataclass(frozen=True, slots=True)
 class MinutePoint:
+    """One interval (from `at`, UTC) of message counts sent, delivered and failed."""
     at: datetime  # the start of the interval
     sent: int
     delivered: int

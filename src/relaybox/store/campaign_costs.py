@@ -17,6 +17,9 @@ from relaybox.store.tables import messages
 
 @dataclass(frozen=True, slots=True)
 class PriceGroup:
+    """A campaign's messages of one channel and status, split by whether an operator took them; `price` summed in
+    units of 1e-7 of the currency.
+    """
     channel: str  # sms | rcs
     status: str
     reached_operator: bool  # sent_at is set: an operator took it

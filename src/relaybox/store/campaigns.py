@@ -14,11 +14,13 @@ from relaybox.store.tables import campaigns
 
 
 async def insert_campaign(conn: AsyncConnection, row: dict) -> int:
+    """Insert a `campaigns` row (a dict of its columns); returns its id."""
     result = await conn.execute(insert(campaigns).values(**row))
     return result.inserted_primary_key[0]
 
 
 async def get_campaign(conn: AsyncConnection, account_id: int, campaign_id: int, *, for_update: bool = False) -> Campaign | None:
+    """The account's campaign, or None; `for_update` locks its row on PostgreSQL (SQLite has one writer anyway)."""
     query = select(campaigns).where(campaigns.c.id == campaign_id, campaigns.c.account_id == account_id)
     if for_update and conn.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -27,6 +29,7 @@ async def get_campaign(conn: AsyncConnection, account_id: int, campaign_id: int,
 
 
 async def set_status(conn: AsyncConnection, campaign_id: int, status: str, *, finished_at: datetime | None = None) -> None:
+    """Set a campaign's status, and `finished_at` when given."""
     values: dict = {"status": status}
     if finished_at is not None:
         values["finished_at"] = finished_at
@@ -35,6 +38,7 @@ async def set_status(conn: AsyncConnection, campaign_id: int, status: str, *, fi
 
 @dataclass(frozen=True, slots=True)
 class CampaignQuery:
+    """A page of an account's campaigns created in [created_from, created_to] (One API `GET /api/campaigns`)."""
     account_id: int
     created_from: datetime
     created_to: datetime
@@ -62,6 +66,7 @@ def _like_pattern(value: str) -> str:
 
 
 async def list_campaigns(conn: AsyncConnection, q: CampaignQuery) -> tuple[int, list[Campaign]]:
+    """Returns (total matching, the page); the search is a case-insensitive substring of the sender or name (taskname)."""
     where = [
         campaigns.c.account_id == q.account_id,
         campaigns.c.created_at >= q.created_from,

@@ -16,6 +16,7 @@ from relaybox.store.tables import connector_status
 
 @dataclass(frozen=True, slots=True)
 class ConnectorState:
+    """What one worker last reported of one connector: bound (SMPP bind), state, details (from JSON)."""
     connector: str
     worker: str
     kind: str
@@ -61,6 +62,7 @@ async def forget(conn: AsyncConnection, worker: str | None = None, older_than: d
 
 
 async def read_all(conn: AsyncConnection) -> list[ConnectorState]:
+    """Every connector's state per worker, by connector then worker."""
     rows = await conn.execute(select(connector_status).order_by(connector_status.c.connector, connector_status.c.worker))
     return [
         ConnectorState(r.connector, r.worker, r.kind, r.bound, r.state, orjson.loads(r.details), r.updated_at)

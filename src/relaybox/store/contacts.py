@@ -73,6 +73,7 @@ def _insert(conn: AsyncConnection):
 
 
 async def default_list_id(conn: AsyncConnection, account_id: int) -> int | None:
+    """The id of the account's default contact list, or None."""
     return (await conn.execute(
         select(contact_groups.c.id).where(contact_groups.c.account_id == account_id, contact_groups.c.is_default == true())
     )).scalar()
@@ -98,6 +99,7 @@ async def ensure_default_list(conn: AsyncConnection, account_id: int, name: str,
 
 async def insert_list(conn: AsyncConnection, account_id: int, name: str, description: str | None, is_default: bool,
                       now: datetime) -> int:
+    """Insert a contact list (clearing the old default first when `is_default`); returns its id."""
     if is_default:
         await clear_default(conn, account_id)
     result = await conn.execute(insert(contact_groups).values(
@@ -106,11 +108,13 @@ async def insert_list(conn: AsyncConnection, account_id: int, name: str, descrip
 
 
 async def clear_default(conn: AsyncConnection, account_id: int) -> None:
+    """Make none of the account's lists the default."""
     await conn.execute(update(contact_groups).where(
         contact_groups.c.account_id == account_id, contact_groups.c.is_default == true()).values(is_default=False))
 
 
 async def update_list(conn: AsyncConnection, account_id: int, list_id: int, values: dict) -> None:
+    """Update a list's columns from `values` (clearing the old default first when it sets `is_default`)."""
     if values.get("is_default"):
         await clear_default(conn, account_id)
     await conn.execute(update(contact_groups).where(
@@ -125,6 +129,7 @@ async def delete_list(conn: AsyncConnection, account_id: int, list_id: int) -> N
 
 
 async def list_name_taken(conn: AsyncConnection, account_id: int, name: str, *, other_than: int | None = None) -> bool:
+    """Whether another of the account's lists (not `other_than`) has exactly this name."""
     where = [contact_groups.c.account_id == account_id, contact_groups.c.name == name]
     if other_than is not None:
         where.append(contact_groups.c.id != other_than)
@@ -132,11 +137,13 @@ async def list_name_taken(conn: AsyncConnection, account_id: int, name: str, *, 
 
 
 async def list_id_by_name(conn: AsyncConnection, account_id: int, name: str) -> int | None:
+    """The id of the account's list with exactly this name, or None."""
     return (await conn.execute(select(contact_groups.c.id).where(
         contact_groups.c.account_id == account_id, contact_groups.c.name == name))).scalar()
 
 
 async def existing_list_ids(conn: AsyncConnection, account_id: int, ids: Iterable[int]) -> set[int]:
+    """Those of `ids` that are the account's lists."""
     found: set[int] = set()
     wanted = list(dict.fromkeys(ids))
     for chunk in _chunks(wanted):
@@ -231,23 +238,27 @@ def _field(row) -> ContactField:
 
 
 async def list_fields(conn: AsyncConnection, account_id: int) -> list[ContactField]:
+    """The account's custom contact fields, by id."""
     rows = await conn.execute(select(contact_fields).where(contact_fields.c.account_id == account_id)
                               .order_by(contact_fields.c.id))
     return [_field(r) for r in rows]
 
 
 async def count_fields(conn: AsyncConnection, account_id: int) -> int:
+    """How many custom contact fields the account has."""
     return (await conn.execute(select(func.count()).select_from(contact_fields)
                                .where(contact_fields.c.account_id == account_id))).scalar_one()
 
 
 async def get_field(conn: AsyncConnection, account_id: int, field_id: int) -> ContactField | None:
+    """The account's custom field, or None."""
     row = (await conn.execute(select(contact_fields).where(
         contact_fields.c.account_id == account_id, contact_fields.c.id == field_id))).first()
     return _field(row) if row else None
 
 
 async def field_name_taken(conn: AsyncConnection, account_id: int, name: str, *, other_than: int | None = None) -> bool:
+    """Whether another of the account's fields (not `other_than`) has exactly this name."""
     where = [contact_fields.c.account_id == account_id, contact_fields.c.name == name]
     if other_than is not None:
         where.append(contact_fields.c.id != other_than)
@@ -256,12 +267,14 @@ async def field_name_taken(conn: AsyncConnection, account_id: int, name: str, *,
 
 async def insert_field(conn: AsyncConnection, account_id: int, name: str, description: str | None, kind: str,
                        is_visible: bool, now: datetime) -> int:
+    """Insert a custom field (`kind` goes to the `type` column); returns its id."""
     result = await conn.execute(insert(contact_fields).values(
         account_id=account_id, name=name, description=description, type=kind, is_visible=is_visible, created_at=now))
     return result.inserted_primary_key[0]
 
 
 async def update_field(conn: AsyncConnection, account_id: int, field_id: int, values: dict) -> None:
+    """Update a custom field's columns from `values`."""
     await conn.execute(update(contact_fields).where(
         contact_fields.c.account_id == account_id, contact_fields.c.id == field_id).values(**values))
 
@@ -298,11 +311,13 @@ async def upsert_values(conn: AsyncConnection, rows: list[dict]) -> None:
 
 
 async def contact_id_by_phone(conn: AsyncConnection, account_id: int, phone: int) -> int | None:
+    """The id of the account's contact with this phone (E.164 digits as an integer), or None."""
     return (await conn.execute(select(contacts.c.id).where(
         contacts.c.account_id == account_id, contacts.c.phone == phone))).scalar()
 
 
 async def insert_contact(conn: AsyncConnection, account_id: int, phone: int, now: datetime) -> int:
+    """Insert a contact with `phone` (E.164 digits as an integer); returns its id."""
     result = await conn.execute(insert(contacts).values(account_id=account_id, phone=phone, created_at=now,
                                                         updated_at=now))
     return result.inserted_primary_key[0]
@@ -310,11 +325,13 @@ async def insert_contact(conn: AsyncConnection, account_id: int, phone: int, now
 
 async def update_contact_phone(conn: AsyncConnection, account_id: int, contact_id: int, phone: int,
                                now: datetime) -> None:
+    """Set a contact's phone (E.164 digits as an integer) and `updated_at`."""
     await conn.execute(update(contacts).where(contacts.c.account_id == account_id, contacts.c.id == contact_id)
                        .values(phone=phone, updated_at=now))
 
 
 async def existing_contact_ids(conn: AsyncConnection, account_id: int, ids: Iterable[int]) -> set[int]:
+    """Those of `ids` that are the account's contacts."""
     found: set[int] = set()
     for chunk in _chunks(list(dict.fromkeys(ids))):
         rows = await conn.execute(select(contacts.c.id).where(contacts.c.account_id == account_id,
@@ -357,6 +374,7 @@ async def attach(conn: AsyncConnection, contact_ids: Sequence[int], list_ids: Se
 
 
 async def detach(conn: AsyncConnection, contact_ids: Sequence[int], list_ids: Sequence[int]) -> None:
+    """Remove every membership of these contacts in these lists (callers check ownership first)."""
     await conn.execute(delete(members).where(members.c.group_id.in_(list(list_ids)),
                                              members.c.contact_id.in_(list(contact_ids))))
 
@@ -421,6 +439,7 @@ async def _one_list(conn: AsyncConnection, account_id: int, list_id: int, descen
 
 
 async def get_contacts(conn: AsyncConnection, account_id: int, ids: Sequence[int]) -> list[Contact]:
+    """The account's contacts among `ids`, by id, with field values and lists; unknown ids are left out."""
     rows = (await conn.execute(select(contacts.c.id, contacts.c.phone, contacts.c.created_at, contacts.c.hlr_status)
                                .where(contacts.c.account_id == account_id, contacts.c.id.in_(list(ids)))
                                .order_by(contacts.c.id))).all()
@@ -493,6 +512,7 @@ def _stop_entry(r) -> StopListEntry:
 
 
 async def stop_entries_by_phone(conn: AsyncConnection, account_id: int, phones: Sequence[int]) -> dict[int, StopListEntry]:
+    """The stop-list state of the account's contacts with these phones: {phone: entry}; phones without a contact are absent."""
     found: dict[int, StopListEntry] = {}
     for chunk in _chunks(list(phones)):
         for r in await conn.execute(select(contacts).where(contacts.c.account_id == account_id,

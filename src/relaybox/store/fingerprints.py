@@ -31,6 +31,7 @@ async def remember(conn: AsyncConnection, account_id: int, digest: str, now: dat
 
 
 async def forget_older_than(conn: AsyncConnection, cutoff: datetime) -> int:
+    """Delete request fingerprints seen before `cutoff`; returns how many."""
     result = await conn.execute(delete(fp).where(fp.c.seen_at < cutoff))
     return result.rowcount
 

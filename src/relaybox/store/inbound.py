@@ -50,6 +50,9 @@ async def serialize(conn: AsyncConnection, *key: object) -> None:
 
 @dataclass(frozen=True, slots=True)
 class PartKey:
+    """What identifies the parts of one concatenated MO: connector, sender, recipient and the UDH reference and part
+    count (3GPP TS 23.040 §9.2.3.24.1).
+    """
     connector: str
     sender: str
     recipient: str
@@ -104,6 +107,7 @@ async def seen_since(conn: AsyncConnection, dedupe_key: str, since: datetime) ->
 
 
 async def account_of_number(conn: AsyncConnection, number: str) -> int | None:
+    """The account that holds this two-way number, or None."""
     row = (await conn.execute(select(inbound_numbers.c.account_id).where(inbound_numbers.c.number == number))).first()
     return row.account_id if row else None
 
@@ -127,6 +131,7 @@ async def last_message_to(conn: AsyncConnection, phone: int, senders: list[str])
 
 
 async def webhook_url(conn: AsyncConnection, account_id: int) -> str | None:
+    """The account's inbound (MO) webhook URL, or None."""
     row = (
         await conn.execute(select(inbound_settings.c.webhook_url).where(inbound_settings.c.account_id == account_id))
     ).first()
@@ -144,6 +149,7 @@ async def store_message(conn: AsyncConnection, values: dict) -> InboundMessage:
 
 @dataclass(frozen=True, slots=True)
 class InboundQuery:
+    """A page of an account's inbound messages received in [received_from, received_to]."""
     account_id: int
     received_from: datetime
     received_to: datetime
@@ -187,6 +193,7 @@ async def stats(conn: AsyncConnection) -> dict:
 
 
 async def unroutable(conn: AsyncConnection, limit: int) -> list[InboundMessage]:
+    """The latest `limit` inbound messages no account's number matched, newest first."""
     t = inbound_messages
     rows = await conn.execute(select(*t.c).where(t.c.account_id.is_(None)).order_by(t.c.id.desc()).limit(limit))
     return [_message(r) for r in rows]
@@ -206,6 +213,7 @@ async def add_number(conn: AsyncConnection, number: str, account_id: int, now: d
 
 
 async def remove_number(conn: AsyncConnection, number: str, account_id: int) -> bool:
+    """Take a two-way number from the account; False when the account did not hold it."""
     result = await conn.execute(
         delete(inbound_numbers).where(inbound_numbers.c.number == number, inbound_numbers.c.account_id == account_id)
     )
@@ -221,6 +229,7 @@ async def numbers(conn: AsyncConnection, account_id: int | None = None) -> list[
 
 
 async def set_webhook_url(conn: AsyncConnection, account_id: int, url: str | None, now: datetime) -> None:
+    """Set (upsert) the account's inbound webhook URL; None clears it."""
     stmt = _insert(conn)(inbound_settings).values(account_id=account_id, webhook_url=url, updated_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=[inbound_settings.c.account_id], set_={"webhook_url": url, "updated_at": now}

@@ -20,6 +20,7 @@ _CHUNK = 500  # ids per IN (...) list: well under every backend's parameter limi
 
 
 def chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
+    """`items` in slices of at most `size`, to keep IN lists under the backends' bound-parameter limits."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -62,6 +63,7 @@ async def _allocate_ids(conn: AsyncConnection, n: int) -> list[int]:
 
 
 def hour_of(moment: datetime) -> datetime:
+    """The start of `moment`'s hour (the hourly rollups' key)."""
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
@@ -121,6 +123,7 @@ def message_from_values(message_id: int, row: dict) -> Message:
 
 
 async def existing_references(conn: AsyncConnection, account_id: int, references: Sequence[str]) -> set[str]:
+    """Those of `references` that the account's messages already have."""
     found: set[str] = set()
     for part in chunks(list(references)):
         rows = await conn.execute(_EXISTING_REFERENCES, {"account_id": account_id, "references": part})
@@ -153,6 +156,7 @@ def is_reference_conflict(exc: BaseException) -> bool:
 
 
 async def get_message(conn: AsyncConnection, account_id: int, message_id: int) -> Message | None:
+    """The account's message, or None."""
     row = (
         await conn.execute(select(messages).where(messages.c.id == message_id, messages.c.account_id == account_id))
     ).first()
@@ -160,6 +164,7 @@ async def get_message(conn: AsyncConnection, account_id: int, message_id: int) -
 
 
 async def get_message_by_reference(conn: AsyncConnection, account_id: int, reference: str) -> Message | None:
+    """The account's message with this reference_id, or None."""
     row = (
         await conn.execute(
             select(messages).where(messages.c.account_id == account_id, messages.c.reference_id == reference)
@@ -169,6 +174,7 @@ async def get_message_by_reference(conn: AsyncConnection, account_id: int, refer
 
 
 async def campaign_message_ids(conn: AsyncConnection, campaign_id: int, statuses: Sequence[str]) -> list[int]:
+    """Ids of the campaign's messages in any of `statuses`."""
     rows = await conn.execute(
         select(messages.c.id).where(messages.c.campaign_id == campaign_id, messages.c.status.in_(statuses))
     )
@@ -177,6 +183,7 @@ async def campaign_message_ids(conn: AsyncConnection, campaign_id: int, statuses
 
 @dataclass(frozen=True, slots=True)
 class MessageQuery:
+    """A page of an account's messages created in [created_from, created_to] (One API `GET /api/messages`)."""
     account_id: int
     created_from: datetime
     created_to: datetime

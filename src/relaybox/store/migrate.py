@@ -17,6 +17,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config() -> Config:
+    """Alembic's configuration pointing at the packaged migrations."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -48,6 +49,7 @@ async def exclusive(db: Database) -> AsyncIterator[None]:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
+    """Migrate the database to `revision` (default the head) and commit."""
     config = alembic_config()
 
     def run(sync_conn) -> None:
@@ -69,6 +71,7 @@ def head_revision() -> str:
 
 
 async def current_revision(db: Database) -> str | None:
+    """The database's Alembic revision, or None before the first migration."""
     from alembic.runtime.migration import MigrationContext
 
     async with db.connect() as conn:

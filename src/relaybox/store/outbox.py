@@ -14,6 +14,7 @@ from relaybox.store.tables import webhook_outbox
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
+    """A webhook call to make: the URL and its JSON payload, attempts so far, and the account whose secret signs it."""
     id: int
     url: str
     payload: str
@@ -22,6 +23,7 @@ class OutboxItem:
 
 
 async def enqueue(conn: AsyncConnection, items: list[tuple[int, int | None, str, dict]], now: datetime) -> None:
+    """Queue webhook calls, each (account id, message id or None, URL, body dict), due at `now`."""
     if not items:
         return
     await conn.execute(
@@ -88,6 +90,7 @@ async def lease(conn: AsyncConnection, ids: list[int], until: datetime) -> None:
 
 
 async def record_success(conn: AsyncConnection, item_id: int, now: datetime) -> None:
+    """Mark a webhook call delivered and count the attempt."""
     await conn.execute(
         update(webhook_outbox)
         .where(webhook_outbox.c.id == item_id)
@@ -98,6 +101,7 @@ async def record_success(conn: AsyncConnection, item_id: int, now: datetime) -> 
 async def record_failure(
     conn: AsyncConnection, item_id: int, error: str, now: datetime, retry_in: timedelta | None
 ) -> None:
+    """Count a failed attempt and keep the error (first 1000 characters); retry after `retry_in`, or with None give up (failed)."""
     values = {"attempts": webhook_outbox.c.attempts + 1, "last_error": error[:1000]}
     if retry_in is None:
         values["status"] = "failed"

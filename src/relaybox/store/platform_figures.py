@@ -17,6 +17,7 @@ from relaybox.store.tables import DUE_SQL, messages, webhook_outbox
 
 @dataclass(frozen=True, slots=True)
 class Backlogs:
+    """What is waiting: messages due for the dispatcher and webhook calls, each with the oldest one's time."""
     due_messages: int  # messages waiting for the dispatcher, due now or earlier
     oldest_due: datetime | None  # the earliest due_at among them
     webhooks_pending: int  # outbox rows still to deliver (now or at a later retry)

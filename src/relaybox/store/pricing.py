@@ -18,6 +18,7 @@ BASE_CURRENCY = "EUR"
 
 
 def shipped_price_list() -> dict:
+    """The price list packaged with relaybox (relaybox/data/pricelist.json), as parsed JSON."""
     return json.loads((resources.files("relaybox") / "data" / "pricelist.json").read_text())
 
 
@@ -63,6 +64,7 @@ async def seed_price_list(conn: AsyncConnection, data: dict | None = None) -> bo
 
 
 async def load_price_book(conn: AsyncConnection) -> PriceBook:
+    """The tariffs, rates (units of 1e-7 of the base currency) and currency rates from the database, as a PriceBook."""
     tariff_rows = (await conn.execute(select(tariffs).order_by(tariffs.c.code))).all()
     rate_rows = (await conn.execute(select(rates.c.tariff_code, rates.c.country, rates.c.channel, rates.c.price))).all()
     cur_rows = (await conn.execute(select(currency_rates.c.currency, currency_rates.c.rate))).all()

@@ -41,6 +41,7 @@ def head_revision() -> str:
 
 
 def known_revisions() -> set[str]:
+    """Every Alembic revision this code ships."""
     return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 

@@ -21,6 +21,7 @@ class Mapped:
 
 
 def message_from_row(row) -> Message:
+    """A `messages` row as a Message."""
     m = row._mapping
     return Message(
         id=m["id"],
@@ -58,6 +59,7 @@ def message_from_row(row) -> Message:
 
 
 def campaign_from_row(row) -> Campaign:
+    """A `campaigns` row as a Campaign, with its per-status counters (COUNTER_COLUMNS, ALT_COUNTER_COLUMNS)."""
     m = row._mapping
     return Campaign(
         id=m["id"],

@@ -19,6 +19,7 @@ OPEN = ("pending", "processing")
 
 @dataclass(frozen=True, slots=True)
 class StatJob:
+    """A stat (export) job: `request` the JSON it was created with, status pending | processing | done | failed."""
     id: int
     key: str
     account_id: int
@@ -74,6 +75,7 @@ async def create_job(conn: AsyncConnection, account_id: int, key: str, request: 
 
 
 async def get_job(conn: AsyncConnection, account_id: int, key: str) -> StatJob | None:
+    """The account's job by key, or None."""
     row = (await conn.execute(
         select(stat_jobs).where(stat_jobs.c.account_id == account_id, stat_jobs.c.key == key)
     )).first()
@@ -138,6 +140,7 @@ async def add_chunk(conn: AsyncConnection, job_id: int, claimer: str, seq: int, 
 
 async def finish_job(conn: AsyncConnection, job_id: int, claimer: str, status: str, rows: int, now: datetime,
                      error: str | None = None) -> bool:
+    """Finish a job `claimer` is processing, with its status and row count; False when the claim was lost."""
     result = await conn.execute(
         update(stat_jobs)
         .where(stat_jobs.c.id == job_id, stat_jobs.c.claimed_by == claimer, stat_jobs.c.status == "processing")
@@ -148,6 +151,7 @@ async def finish_job(conn: AsyncConnection, job_id: int, claimer: str, status: s
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
+    """A stored slice of a job's result: gzip-compressed CSV lines, from row `first_row`."""
     seq: int
     first_row: int
     rows: int
@@ -155,6 +159,7 @@ class Chunk:
 
 
 async def chunk_at(conn: AsyncConnection, job_id: int, seq: int) -> Chunk | None:
+    """The job's chunk number `seq`, or None."""
     c = stat_job_chunks
     row = (await conn.execute(
         select(c.c.seq, c.c.first_row, c.c.rows, c.c.data).where(c.c.job_id == job_id, c.c.seq == seq)

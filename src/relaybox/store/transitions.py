@@ -46,6 +46,7 @@ _REPORTED = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
+    """A message moving to `status` at `at`, with the connector and the SMSC's message id when known."""
     message_id: int
     status: MessageStatus
     at: datetime
@@ -55,6 +56,7 @@ class StatusChange:
 
 @dataclass(frozen=True, slots=True)
 class Applied:
+    """A change that took effect: the message as it is after it, and its previous status."""
     message: Message  # as it is after the change
     previous: MessageStatus
 
@@ -127,6 +129,13 @@ async def _update_messages_sqlite(conn: AsyncConnection, rows: list[dict], befor
 async def apply_changes(
     conn: AsyncConnection, changes: Sequence[StatusChange], now: datetime, *, loaded: dict[int, Message] | None = None
 ) -> list[Applied]:
+    """Apply status changes to messages (loaded and locked here unless `loaded`) on `conn`; returns those that
+    took effect.
+
+    A change the message's status may not make (domain/status.py `can_transition`) or for an unknown message is
+    skipped. With each change: sent/delivered times, the campaign counters, refunds of failed messages
+    (`refundable`), the SMS fallback of an undelivered RCS, rollups and status callbacks (webhook outbox).
+    """
     if not changes:
         return []
     current = loaded if loaded is not None else await load_for_update(conn, [c.message_id for c in changes])

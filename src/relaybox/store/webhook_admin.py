@@ -13,6 +13,7 @@ from relaybox.store.tables import accounts, webhook_outbox
 
 
 def new_secret() -> str:
+    """A fresh webhook signing secret: 256 random bits as 64 hex characters."""
     return secrets.token_hex(32)  # 256 bits, as 64 hex characters
 
 
@@ -61,6 +62,7 @@ async def configure(
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
+    """A webhook outbox row as the admin commands show it."""
     id: int
     account_id: int
     message_id: int | None

@@ -35,10 +35,12 @@ TAG_PREFIX = "worker:"
 
 
 def tag_of(token: int) -> str:
+    """The tag (`worker:<token>`) that marks what the worker with `token` holds."""
     return f"{TAG_PREFIX}{token}"
 
 
 def token_of(tag: str | None) -> int | None:
+    """The worker token in a tag from `tag_of`, or None when it is not one."""
     if tag is None or not tag.startswith(TAG_PREFIX):
         return None
     try:

@@ -51,10 +51,12 @@ DESCRIPTIONS = {
 
 
 def error_body(code: int) -> dict:
+    """The legacy error body: `{"error": code, "errorDescription": …}`."""
     return {"error": code, "errorDescription": DESCRIPTIONS.get(code, "Unknown error")}
 
 
 def code_for(exc: RelayboxError) -> int:
+    """The legacy error code of an error: a ValidationFailed's first field's code, 1, 2, the NotFound's code, 11, else 5 or 7."""
     if isinstance(exc, ValidationFailed):
         return exc.errors[0].legacy_code if exc.errors else LegacyCode.INVALID_PARAMETERS
     if isinstance(exc, Unauthenticated):
@@ -73,6 +75,7 @@ def code_for(exc: RelayboxError) -> int:
 
 
 def envelope(exc: RelayboxError) -> tuple[int, dict]:
+    """(HTTP status, body) of a legacy error: 200 with the error body, 429 for a rate limit."""
     # A rate limit's refusal is the one HTTP error status: it is about the connection's use, not
     # the request's content, and generic clients and proxies retry a 429 after its Retry-After.
     status = 429 if isinstance(exc, RateLimited) else 200

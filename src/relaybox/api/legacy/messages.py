@@ -42,6 +42,7 @@ Result = Prepared | list[FieldError]
 
 
 async def read_sms_request(request: Request) -> SmsRequest:
+    """Read a legacy SMS request body. Raises ValidationFailed (the shared sender and text checked first, as BSG does)."""
     _, data = await read_json(request)
     if data.get("destination") != INDIVIDUAL:
         # The shared sender and text are checked before anything else: the
@@ -53,6 +54,7 @@ async def read_sms_request(request: Request) -> SmsRequest:
 
 
 def recipients_of(req: SmsRequest) -> list[Recipient]:
+    """The request's recipients with their One API-style field paths (`phones.<i>`)."""
     individual = req.destination == INDIVIDUAL
     return [
         Recipient(
@@ -69,6 +71,7 @@ def recipients_of(req: SmsRequest) -> list[Recipient]:
 
 
 def options_of(req: SmsRequest, *, reference_required: bool) -> sending.SendOptions:
+    """The send options of a legacy request; the SMS stop list is always checked (refusals per message, 33)."""
     return sending.SendOptions(
         validity=req.validity,
         start_at=req.send_time,
@@ -93,6 +96,7 @@ def per_recipient(req: SmsRequest, results: list[Result], currency: str, ids: li
 
 
 def first_code(results: list[Result]) -> int:
+    """The legacy code of the first refused recipient (there must be one: StopIteration otherwise)."""
     return next(r[0].legacy_code for r in results if isinstance(r, list))
 
 

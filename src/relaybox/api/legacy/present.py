@@ -79,6 +79,7 @@ def task(c: Campaign) -> dict:
 
 
 def price_list(currency: str, lines: list[PriceLine]) -> dict:
+    """The legacy price list body: one entry per country, `mnc` "0" (one price for all networks), prices with seven decimals."""
     return {
         **OK,
         "prices": [
@@ -97,4 +98,5 @@ def price_list(currency: str, lines: list[PriceLine]) -> dict:
 
 
 def balance(a: Account) -> dict:
+    """The legacy balance body: amount and credit `limit` with seven decimals, and the currency."""
     return {**OK, "amount": format_amount(a.balance), "currency": a.currency, "limit": format_amount(a.credit)}

@@ -23,5 +23,6 @@ for module in (messages, account, status):
 
 
 def include(app: FastAPI) -> None:
+    """Mount the legacy API at `/rest` and, outside the OpenAPI document, at `/v1.0`."""
     app.include_router(router, prefix=PREFIX, dependencies=UNSTORABLE_PATH)
     app.include_router(router, prefix=ALIAS, include_in_schema=False, dependencies=UNSTORABLE_PATH)

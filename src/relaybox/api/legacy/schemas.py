@@ -33,6 +33,7 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class SmsRequest:
+    """A legacy SMS request as read (destination phone | phones | individual), values unchecked until the services check them."""
     destination: str  # phone | phones | individual
     items: list[Item]
     originator: object  # shared by every message (phone, phones); None for individual
@@ -173,12 +174,14 @@ def parse_sms_request(data: dict) -> SmsRequest:
 
 
 def task_id_value(raw: str) -> int:
+    """A task id from the path: up to 18 ASCII digits. Raises ValidationFailed (legacy 29)."""
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise _fail("task_id", "The task id must be a positive integer.", LegacyCode.INVALID_TASK_ID)
     return int(raw)
 
 
 def tariff_code_value(raw: str) -> int:
+    """A tariff code from the path: up to 9 ASCII digits. Raises ValidationFailed (legacy 6)."""
     if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
         raise _fail("tariff", "The tariff is invalid.", LegacyCode.INVALID_TARIFF)
     return int(raw)

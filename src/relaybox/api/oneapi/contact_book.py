@@ -145,6 +145,7 @@ def path_id(raw: str) -> int:
 
 
 def field_inputs(pairs: list[FieldPair]) -> list[FieldInput]:
+    """The request's field values with their paths (`fields.<i>`)."""
     return [FieldInput(f"fields.{i}", p.id, p.value) for i, p in enumerate(pairs)]
 
 
@@ -183,6 +184,7 @@ def query_ids(query: QueryParams, name: str, path: str, most: int) -> list[int]:
 
 
 def contact_list(g: ContactList) -> dict:
+    """A contact list as the One API shows it (BSG's ContactGroup): counts of contacts and stop-listed ones."""
     return {"id": g.id, "name": g.name, "description": g.description, "default": g.is_default,
             "created_at": format_time(g.created_at), "items": g.items, "stop_list_count": g.stop_list_count}
 
@@ -208,9 +210,11 @@ def contact(c: Contact) -> dict:
 
 
 def contact_field(f: ContactField) -> dict:
+    """A custom field as the One API shows it."""
     return {"id": f.id, "name": f.name, "type": f.type, "description": f.description, "is_visible": f.is_visible}
 
 
 def stop_entry(e: StopListEntry) -> dict:
+    """A stop-list entry as the One API shows it: the phone and whether it is on each channel's list."""
     return {"id": e.id, "phone": e.phone, "created_at": format_time(e.created_at), "sms_stoplist": e.sms,
             "viber_stoplist": e.viber, "rcs_stoplist": e.rcs, "whatsapp_stoplist": e.whatsapp}

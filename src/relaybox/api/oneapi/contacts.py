@@ -24,6 +24,7 @@ MAX_DELETE = 5000
 
 
 def no_content() -> Response:
+    """An empty 204 response."""
     return Response(status_code=204)
 
 

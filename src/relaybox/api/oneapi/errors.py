@@ -15,6 +15,7 @@ from relaybox.errors import (
 
 
 def envelope(exc: RelayboxError) -> tuple[int, dict]:
+    """(HTTP status, body) of a One API error: 422 with `errors` by field path, 401, 403, 404, 429, else 500."""
     if isinstance(exc, ValidationFailed):
         errors: dict[str, list[str]] = {}
         for e in exc.errors:

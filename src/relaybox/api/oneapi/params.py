@@ -10,6 +10,9 @@ from relaybox.errors import FieldError, ValidationFailed
 
 
 class ListParams:
+    """The common list query parameters (`page[offset]`, `page[limit]`, `sort`, `way`), read leniently; problems
+    collect in `errors` as FieldErrors instead of raising.
+    """
     def __init__(self, query: QueryParams, *, sorts: Sequence[str], min_limit: int, max_limit: int = 500, default_limit: int = 50):
         self.query = query
         self.errors: list[FieldError] = []

@@ -9,6 +9,7 @@ from relaybox.domain.timefmt import format_time
 
 
 def campaign(c: Campaign, *, with_price: bool = False) -> dict:
+    """A campaign as the One API lists it; `calculated_price` (a JSON number) with `with_price`."""
     body = {
         "id": c.id,
         "name": c.name,
@@ -43,6 +44,7 @@ def send_answer(outcome) -> dict:
 
 
 def campaign_detail(c: Campaign) -> dict:
+    """A campaign as `GET /api/campaigns/{id}/detail` shows it: statistics by status and the price with seven decimals."""
     return {
         "id": c.id,
         "name": c.name,
@@ -77,10 +79,12 @@ def alternative_channels(m: Message) -> dict | None:
 
 
 def amount(m: Message) -> dict:
+    """A message's `amount`: value with seven decimals as a string, and the currency."""
     return {"value": format_amount(m.price), "currency": m.currency}
 
 
 def message(m: Message) -> dict:
+    """A message as `GET /api/messages` shows it; RCS adds its content and its SMS fallback."""
     body = {
         "id": m.id,
         "campaign_id": m.campaign_id,
@@ -106,6 +110,7 @@ def message(m: Message) -> dict:
 
 
 def message_info(m: Message) -> dict:
+    """A message as the single sends answer it (`POST /api/messages/send`, `POST /api/messages/rcs/send`)."""
     return {
         "id": m.id,
         "reference_id": m.reference_id,
@@ -123,12 +128,15 @@ def message_info(m: Message) -> dict:
 
 
 def page(data: list, total: int, offset: int, limit: int) -> dict:
+    """A One API list body: `data` and `meta.page` (total, offset, limit)."""
     return {"data": data, "meta": {"page": {"total": total, "offset": offset, "limit": limit}}}
 
 
 def balance(a: Account) -> dict:
+    """The One API balance body: balance and credit as JSON numbers, and the currency."""
     return {"data": {"balance": float(from_units(a.balance)), "currency": a.currency, "credit": float(from_units(a.credit))}}
 
 
 def tariff(t: Tariff) -> dict:
+    """A tariff as `GET /api/accounts/tariff` lists it."""
     return {"id": t.code, "name": t.name, "code": t.code, "is_active": t.is_active, "is_default": t.is_default}

@@ -110,6 +110,7 @@ class _Rejected(Exception):
 
 @dataclass
 class SmppConnector:
+    """The SMPP 3.4 connector (module docstring): SMS only, over a transceiver or a transmitter and receiver pair."""
     channels: ClassVar[frozenset[str]] = frozenset({"sms"})
     settings: SmppSettings
     name: str = ""

@@ -24,6 +24,7 @@ _IEI_CONCAT_16 = 0x08
 
 @dataclass(frozen=True, slots=True)
 class Part:
+    """One submit_sm's short_message with its data_coding and esm_class (UDHI set when it carries a UDH)."""
     number: int  # 1-based
     total: int
     data_coding: int
@@ -37,6 +38,9 @@ def concat_reference(message_id: int) -> int:
 
 
 def encode_parts(text: str, message_id: int) -> list[Part]:
+    """A text as submit_sm parts: GSM 03.38 7-bit (data_coding 0) or UCS-2 big-endian (0x08); several parts carry an
+    8-bit-reference concatenation UDH (IEI 0x00, 3GPP TS 23.040 §9.2.3.24.1) with the reference from `message_id`.
+    """
     info = analyze(text)
     data_coding = DATA_CODING[info.encoding]
     encode = encode_gsm7 if info.encoding is Encoding.GSM7 else (lambda s: s.encode("utf-16-be"))
@@ -53,6 +57,7 @@ def encode_parts(text: str, message_id: int) -> list[Part]:
 
 @dataclass(frozen=True, slots=True)
 class DecodedPart:
+    """A received short_message as text, with its concatenation reference, total and number (1-based) when it has one."""
     text: str
     reference: int | None  # None: not a concatenated part
     total: int

@@ -39,6 +39,7 @@ def is_mobile_originated(esm_class: int) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class MoText:
+    """An MO deliver_sm's text, the encoding its data_coding named, and its concatenation info."""
     text: str
     encoding: str  # gsm7 | ucs2 | latin1 | ascii | binary | cyrillic | hebrew
     reference: int | None = None

@@ -34,6 +34,7 @@ SMPP_VERSION = 0x34
 
 
 class Command(IntEnum):
+    """SMPP 3.4 command_id values (§5.1.2.1) relaybox sends or answers."""
     GENERIC_NACK = 0x80000000
     BIND_RECEIVER = 0x00000001
     BIND_RECEIVER_RESP = 0x80000001
@@ -109,6 +110,7 @@ class ProtocolError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Header:
+    """A PDU header (SMPP 3.4 §3.2): command_length (bytes, header included), command_id, command_status, sequence_number."""
     length: int
     command_id: int
     status: int
@@ -116,6 +118,7 @@ class Header:
 
 
 def frame(command_id: int, sequence: int, body: bytes = b"", status: int = 0) -> bytes:
+    """A whole PDU: the 16-byte header and `body`."""
     return HEADER.pack(HEADER_SIZE + len(body), command_id, status, sequence) + body
 
 
@@ -129,6 +132,10 @@ async def read_pdu(reader: asyncio.StreamReader) -> tuple[Header, bytes]:
 
 
 def c_string(value: str, limit: int) -> bytes:
+    """A C-Octet String (SMPP 3.4 §3.1): ASCII and a NUL, `limit` counting the NUL.
+
+    Raises ValueError when it is too long, UnicodeEncodeError when it is not ASCII.
+    """
     data = value.encode("ascii")
     if len(data) >= limit:
         raise ValueError(f"{value!r} is longer than {limit - 1} characters")
@@ -152,6 +159,10 @@ def read_c_strings(body: bytes, count: int) -> tuple[list[str], int]:
 
 
 def bind(command: Command, sequence: int, system_id: str, password: str, system_type: str = "") -> bytes:
+    """A bind_transmitter, bind_receiver or bind_transceiver PDU (SMPP 3.4 §4.1) for interface version 3.4, any address range.
+
+    Raises ValueError when a field exceeds its length (system_id 15, password 8, system_type 12).
+    """
     body = (
         c_string(system_id, 16)
         + c_string(password, 9)
@@ -164,6 +175,7 @@ def bind(command: Command, sequence: int, system_id: str, password: str, system_
 
 @dataclass(frozen=True, slots=True)
 class BindRequest:
+    """An ESME's bind request as the SMSC simulator reads it."""
     system_id: str
     password: str
     system_type: str
@@ -171,6 +183,7 @@ class BindRequest:
 
 
 def parse_bind(pdu: bytes) -> BindRequest:
+    """Read a bind PDU (SMPP 3.4 §4.1). Raises ProtocolError when it is short or a string lacks its NUL."""
     (system_id, password, system_type), offset = read_c_strings(pdu[HEADER_SIZE:], 3)
     body = pdu[HEADER_SIZE:]
     if len(body) < offset + 3:
@@ -179,12 +192,14 @@ def parse_bind(pdu: bytes) -> BindRequest:
 
 
 def bind_resp(request: Command, sequence: int, status: int, system_id: str) -> bytes:
+    """The response to a bind `request`: system_id on success, no body on an error."""
     # An error response carries no body (SMPP 3.4 §4.1: "the body ... is not returned").
     body = c_string(system_id, 16) if status == Status.ESME_ROK else b""
     return frame(request | RESPONSE, sequence, body, status)
 
 
 def submit_sm_resp(sequence: int, status: int, message_id: str = "") -> bytes:
+    """A submit_sm_resp (SMPP 3.4 §4.4.2): the message_id on success, no body on an error."""
     body = c_string(message_id, 65) if status == Status.ESME_ROK else b""
     return frame(Command.SUBMIT_SM_RESP, sequence, body, status)
 
@@ -221,6 +236,7 @@ def submit_sm(
     validity_period: str = "",
     tlvs: list[tuple[int, bytes]] = (),
 ) -> bytes:
+    """A submit_sm PDU (SMPP 3.4 §4.4.1) to an international E.164 destination (TON 1, NPI 1)."""
     return smpp34.SubmitSm(
         source,
         destination,
@@ -249,6 +265,7 @@ def deliver_sm(
     data_coding: int = 0,
     tlvs: list[tuple[int, bytes]] = (),
 ) -> bytes:
+    """A deliver_sm PDU (SMPP 3.4 §4.6.1) from an international E.164 source, as an SMSC sends a DLR or an MO."""
     return smpp34.DeliverSm(
         source,
         destination,

@@ -85,11 +85,15 @@ FIELDS = ("id", "sub", "dlvrd", "submit date", "done date", "stat", "err", "text
 
 
 def is_receipt(esm_class: int) -> bool:
+    """Whether a deliver_sm's esm_class marks a delivery receipt or an intermediate notification (SMPP 3.4 §5.2.12)."""
     return (esm_class >> 2) & 0x0F in RECEIPT_TYPES
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedReceipt:
+    """A DLR as read from deliver_sm TLVs and text (SMPP 3.4 Appendix B): the SMSC's message id, `stat`, and the
+    relaybox status it means.
+    """
     message_id: str  # as the SMSC wrote it (connectors/smpp/message_ids.py normalises it)
     stat: str  # the SMPP word: DELIVRD, UNDELIV, ...
     status: MessageStatus | None  # None: intermediate, no status change

@@ -29,6 +29,7 @@ class LinkLost(Exception):
 
 
 class BindRefused(Exception):
+    """The SMSC answered the bind with an error command_status (`status`)."""
     def __init__(self, status: int):
         super().__init__(f"bind refused: {pdu.status_name(status)}")
         self.status = status
@@ -38,6 +39,9 @@ DeliverHandler = Callable[["Session", Header, bytes], None]
 
 
 class Session:
+    """One bound SMPP session over a TCP connection (module docstring): requests matched to responses by sequence
+    number, enquire_link keep-alive, deliver_sm handed to `on_deliver`; timeouts in seconds.
+    """
     def __init__(
         self,
         reader: asyncio.StreamReader,
