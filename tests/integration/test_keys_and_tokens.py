@@ -249,3 +249,19 @@ async def test_migration_drops_a_secret_stored_by_older_code(database_url):
         await db.dispose()
         if database_url.startswith("postgresql"):
             pg.drop_database(name)
+
+
+async def test_a_caller_whose_account_is_not_in_the_store_is_refused_as_blocked(platform):
+    # accounts are never deleted; a caller can still outlive its account's row, e.g. a token issued
+    # before the store was restored from an older backup
+    from relaybox.domain.models import Caller
+    from relaybox.errors import AccountBlocked
+    from relaybox.services.accounts import get_account
+    from relaybox.services.sending import load_account
+
+    account_id, _ = await make_account(platform)
+    assert (await get_account(platform, Caller(account_id, is_test=False))).id == account_id
+    gone = Caller(account_id + 1000, is_test=False)
+    for read in (get_account, load_account):
+        with pytest.raises(AccountBlocked):
+            await read(platform, gone)

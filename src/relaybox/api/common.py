@@ -21,10 +21,14 @@ def json_response(content: object, status_code: int = 200) -> Response:
     return Response(orjson.dumps(content), status_code=status_code, media_type="application/json")
 
 
+def is_legacy_path(path: str) -> bool:
+    """Whether a path is the legacy REST API's (`/rest`, `/v1.0`)."""
+    return path.startswith(("/rest/", "/v1.0/")) or path in ("/rest", "/v1.0")
+
+
 def is_legacy(request: Request) -> bool:
-    """Whether the request is to the legacy REST API (`/rest`, `/v1.0`)."""
-    path = request.url.path
-    return path.startswith("/rest/") or path.startswith("/v1.0/") or path in ("/rest", "/v1.0")
+    """Whether the request is to the legacy REST API (`is_legacy_path`)."""
+    return is_legacy_path(request.url.path)
 
 
 async def read_json(request: Request) -> tuple[bytes, dict]:

@@ -17,11 +17,6 @@ async def get_platform(request: Request) -> Platform:
     return request.app.state.platform
 
 
-async def get_authenticator(request: Request) -> Authenticator:
-    """FastAPI dependency: the app's Authenticator."""
-    return request.app.state.authenticator
-
-
 async def oneapi_caller(request: Request) -> Caller:
     """FastAPI dependency: the One API caller (`oneapi_caller_from`). Raises Unauthenticated, AccountBlocked or RateLimited."""
     return await oneapi_caller_from(request.app.state.authenticator, request.headers)

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
 
-from relaybox.api.common import unstorable_error
+from relaybox.api.common import is_legacy_path, unstorable_error
 from relaybox.api.legacy import errors as legacy_errors
 from relaybox.api.limits import send_json
 from relaybox.api.oneapi import errors as oneapi_errors
@@ -42,11 +42,6 @@ class UnstorableParams:
                     status, body = family.envelope(unstorable_error(fields))
                     return await send_json(send, status, body)
         await self.app(scope, receive, send)
-
-
-def is_legacy_path(path: str) -> bool:
-    """Whether a path is the legacy API's (`/rest`, `/v1.0`)."""
-    return path.startswith(("/rest/", "/v1.0/")) or path in ("/rest", "/v1.0")
 
 
 def _query_fields(query: bytes) -> list[tuple[str, int]]:

@@ -8,7 +8,7 @@ from relaybox.domain.models import Account, Caller
 from relaybox.domain.money import to_units
 from relaybox.domain.rules import RuleViolation
 from relaybox.domain.webhook_urls import check_webhook_url, parse_networks
-from relaybox.errors import ValidationFailed
+from relaybox.errors import AccountBlocked, ValidationFailed
 from relaybox.services.auth import KEY_PATTERN, new_api_key
 from relaybox.services.platform import Platform
 from relaybox.store import accounts as accounts_store
@@ -70,8 +70,12 @@ async def add_key(platform: Platform, account_id: int, mode: str = "test") -> st
 
 
 async def get_account(platform: Platform, caller: Caller) -> Account:
-    """The caller's account, read now (not the cached copy `sending.load_account` serves)."""
+    """The caller's account, read now (not the cached copy `sending.load_account` serves).
+
+    Raises AccountBlocked if it is not in the store, as authentication does for a gone account
+    (accounts are never deleted: a token that outlived a store restored from an older backup)."""
     async with platform.db.read() as conn:
         account = await accounts_store.get_account(conn, caller.account_id)
-    assert account is not None
+    if account is None:
+        raise AccountBlocked()
     return account

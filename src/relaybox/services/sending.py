@@ -18,7 +18,7 @@ from relaybox.domain.rules import DEFAULT_VALIDITY_HOURS, RuleViolation, check_s
 from relaybox.domain.status import CampaignStatus, MessageStatus
 from relaybox.domain.timefmt import InvalidTime, parse_time
 from relaybox.domain.webhook_urls import check_webhook_url, parse_networks
-from relaybox.errors import DuplicateRequest, FieldError, InsufficientFunds, LegacyCode, ValidationFailed
+from relaybox.errors import AccountBlocked, DuplicateRequest, FieldError, InsufficientFunds, LegacyCode, ValidationFailed
 from relaybox.observability.metrics import count_stored
 from relaybox.services import contacts
 from relaybox.services.platform import Platform
@@ -85,7 +85,8 @@ ACCOUNT_CACHE_SECONDS = 5.0
 
 
 async def load_account(platform: Platform, caller: Caller) -> Account:
-    """The caller's account as of at most a few seconds ago.
+    """The caller's account as of at most a few seconds ago; raises AccountBlocked if it is not in
+    the store, as authentication does for a gone account.
 
     Only its settings (currency, tariff, webhook URL) are used for pricing;
     the balance is always checked in the writing transaction.
@@ -95,7 +96,8 @@ async def load_account(platform: Platform, caller: Caller) -> Account:
     if cached is not None and cached[0] > now:
         return cached[1]
     account = await platform.flights.run(("account", caller.account_id), lambda: _read_account(platform, caller.account_id))
-    assert account is not None, "authenticated caller without an account"
+    if account is None:  # accounts are never deleted: a token that outlived a store restored from a backup
+        raise AccountBlocked()
     if len(platform.account_cache) > 10000:
         platform.account_cache.clear()
     platform.account_cache[caller.account_id] = (now + ACCOUNT_CACHE_SECONDS, account)
