@@ -21,6 +21,41 @@ async def cancel_and_wait(task: asyncio.Task | None) -> None:
         await task
 
 
+async def wait_event(event: asyncio.Event, timeout: float | None) -> bool:
+    """Wait until `event` is set, at most `timeout` seconds (None: no limit); True if it was set.
+
+    Not `asyncio.wait_for(event.wait(), timeout)`: on Python 3.11 that swallows a cancellation
+    that arrives just as the event is set (CPython gh-86296; rewritten in 3.12), and a loop that
+    waits this way then goes round again instead of ending: stopping it hung, found as a test that
+    never ended (the webhook sender's loop).  `asyncio.wait` never swallows the caller's
+    cancellation.
+    """
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+    finally:
+        waiter.cancel()  # nothing if it is done
+    return bool(done)
+
+
+async def acquire_within(semaphore: asyncio.Semaphore, timeout: float) -> bool:
+    """Acquire `semaphore` within `timeout` seconds; True if it was acquired (the caller releases
+    it), False if not.  Not `asyncio.wait_for`, for the reason `wait_event` gives; a slot acquired
+    just as the caller is cancelled is given back."""
+    waiter = asyncio.ensure_future(semaphore.acquire())
+    try:
+        done, _ = await asyncio.wait({waiter}, timeout=timeout)
+    except BaseException:
+        if waiter.done() and not waiter.cancelled():
+            semaphore.release()
+        waiter.cancel()
+        raise
+    if done:
+        return True
+    waiter.cancel()  # Semaphore.acquire hands a slot it was given as it was cancelled to the next waiter
+    return False
+
+
 class SingleFlight:
     """Concurrent callers asking for the same key share one run of the work.
 

@@ -20,6 +20,7 @@ from relaybox.connectors.base import Click, Inbound, Receipt, Report, Submission
 from relaybox.domain.rcs import first_suggestion
 from relaybox.domain.status import MessageStatus
 from relaybox.domain.timefmt import utcnow
+from relaybox.tasks import wait_event
 
 #: Last four digits → outcome (see docs/simulator.md).
 MAGIC = {
@@ -231,10 +232,7 @@ class SimulatorConnector:
             if timeout is not None and self.speed:
                 timeout = max(timeout, RELEASE_TICK)
             self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, timeout)
 
     async def receipts(self) -> list[Report]:
         while not self._ready:

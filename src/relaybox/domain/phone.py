@@ -117,6 +117,11 @@ def _normalise(digits: str) -> Phone:
         region = phonenumbers.region_code_for_country_code(number.country_code)
     if region in (phonenumbers.UNKNOWN_REGION, phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY):
         raise InvalidPhone("belongs to no country")
+    if e164 != digits and _normalise(e164).number != int(e164):
+        # A national prefix was read off, and what is left would lose another one if written
+        # again (+43 0 01234 → +43 01234 → +43 1234): no number of that country reads both ways,
+        # and the E.164 form the store keeps must read as itself.
+        raise InvalidPhone("is not a possible number for its country calling code")
     return Phone(number=int(e164), country=region, brand=brand_for(number))
 
 

@@ -25,6 +25,7 @@ from relaybox.store import wakeups
 from relaybox.store import workers
 from relaybox.store.clicks import record_clicks
 from relaybox.store.transitions import StatusChange, apply_changes
+from relaybox.tasks import acquire_within, wait_event
 
 log = logging.getLogger("relaybox.engine")
 
@@ -234,10 +235,7 @@ class Engine:
             )
             if not claimed:
                 self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.idle_poll)
-                except TimeoutError:
-                    pass
+                await wait_event(self._wake, self.idle_poll)
                 continue
             self._busy_at = asyncio.get_running_loop().time()
             await self._hand_over(claimed)
@@ -273,11 +271,9 @@ class Engine:
                 return True
             if not is_up(connector):
                 return False
-            try:
-                await asyncio.wait_for(slots.acquire(), ROUTE_CHECK)
+            if await acquire_within(slots, ROUTE_CHECK):
                 return True
-            except TimeoutError:
-                continue  # still busy: look at its state again
+            # still busy: look at its state again
 
     async def _park(self, connector: Connector, group: list[Message]) -> None:
         until = self.platform.clock() + timedelta(seconds=PARK_FOR)

@@ -36,6 +36,7 @@ from relaybox.observability.metrics import instruments
 from relaybox.services.platform import Platform
 from relaybox.store import outbox
 from relaybox.store.webhook_admin import secrets_for
+from relaybox.tasks import wait_event
 
 log = logging.getLogger("relaybox.webhooks")
 
@@ -83,10 +84,7 @@ class WebhookSender:
             if await self.start_due():
                 continue  # more may be due, and slots may still be free
             self._freed.clear()
-            try:
-                await asyncio.wait_for(self._freed.wait(), IDLE_POLL)
-            except TimeoutError:
-                pass
+            await wait_event(self._freed, IDLE_POLL)
 
     async def send_due(self) -> int:
         """Start what is due and slots allow, and wait for those attempts; how many were made."""
