@@ -377,7 +377,7 @@ def _export(client: Client, path: Path, filters: dict, sort: str, way: str, limi
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    console.print(f"exported {written:,} messages to {path}", highlight=False, markup=False)
+    console.print(f"exported {written:,} message{'' if written == 1 else 's'} to {path}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -84,7 +84,7 @@ def test_the_landing_page_links_work(page, live_server, outside_requests):
     expect(page.locator("h1")).to_have_text("relaybox")
     links = page.locator("a[href]")
     hrefs = [link.get_attribute("href") for link in links.all()]
-    assert {"/docs", "/redoc", "/openapi.json", "/healthz"} <= set(hrefs), hrefs
+    assert {"/docs", "/redoc", "/openapi.json", "/healthz", "/console"} <= set(hrefs), hrefs
     for href in hrefs:
         answer = page.request.get(f"{live_server.base_url}{href}")
         assert answer.status == 200, (href, answer.status)

@@ -78,11 +78,6 @@ class PagePolicy:
         await self.app(scope, receive, with_policy)
 
 
-def has_route(app: FastAPI, path: str) -> bool:
-    """Whether `app` serves `path` (a route or a mount), e.g. the console once it is installed."""
-    return any(getattr(route, "path", None) in (path, path + "/") for route in app.routes)
-
-
 def include(app: FastAPI) -> None:
     """Add the landing page `GET /` (HTML) and the policy header of the pages to `app` (the OpenAPI
     document's security schemes are api/openapi.py's)."""
@@ -97,5 +92,6 @@ def include(app: FastAPI) -> None:
             "redoc_url": REDOC_URL,
             "openapi_url": app.openapi_url,
             "assets_url": ASSETS_URL,
-            "console_url": CONSOLE_URL if has_route(request.app, CONSOLE_URL) else None,
+            # set by console.install (FastAPI includes routers lazily: app.routes does not list their paths)
+            "console_url": getattr(request.app.state, "console_url", None),
         })

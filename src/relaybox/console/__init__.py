@@ -24,5 +24,6 @@ def install(app: FastAPI) -> None:
     for module in (pages_auth, pages_campaigns, pages_messages, pages_account, pages_stats):
         app.include_router(module.router, include_in_schema=False)
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
+    app.state.console_url = "/console"  # the landing page links it (api/pages.py)
     app.add_exception_handler(SignInRequired, lambda request, exc: sign_in_redirect(request))
     app.add_exception_handler(CsrfRejected, lambda request, exc: csrf_page(request))
