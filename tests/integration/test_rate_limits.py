@@ -54,19 +54,26 @@ async def test_request_limit_one_api(client, app_platform):
     for _ in range(3):
         assert (await client.get("/api/accounts/balance", headers=headers)).status_code == 200
     before = await stored(app_platform, account_id)
+    assert before[:2] == (0, 0)
 
-    refused = await client.get("/api/accounts/balance", headers=headers)
-    assert refused.status_code == 429
-    assert refused.json() == {"message": "Too Many Attempts."}
-    retry_after(refused)
-    # the hot path of POST /api/messages/send (api/hot.py) and a campaign: refused, nothing written or charged
-    send = await client.post("/api/messages/send", headers=headers, json=single())
-    assert send.status_code == 429 and send.json() == {"message": "Too Many Attempts."}
-    retry_after(send)
-    sent = await client.post("/api/campaigns/sms/send", headers=headers, json=campaign(3))
-    assert sent.status_code == 429
-    retry_after(sent)
-    assert await stored(app_platform, account_id) == before == (0, 0, before[2])
+    # the burst is spent: what is sent together now is refused, but for the tokens that came back
+    # meanwhile (one a second: a loaded machine may take a second or two over the requests above) —
+    # the hot path of POST /api/messages/send (api/hot.py) and a campaign too, nothing written or charged
+    answers = await asyncio.gather(
+        *(client.get("/api/accounts/balance", headers=headers) for _ in range(3)),
+        *(client.post("/api/messages/send", headers=headers, json=single(text=f"hi {i}")) for i in range(3)),
+        *(client.post("/api/campaigns/sms/send", headers=headers, json=campaign(3, f"c{i}")) for i in range(3)),
+    )
+    refused = [r for r in answers if r.status_code == 429]
+    assert len(refused) >= len(answers) - 2, [r.status_code for r in answers]
+    for r in refused:
+        assert r.json() == {"message": "Too Many Attempts."}
+        retry_after(r)
+    sends, campaigns_sent = (sum(r.status_code == 200 for r in part) for part in (answers[3:6], answers[6:]))
+    assert sends < 3 and campaigns_sent < 3
+    n_messages, n_campaigns, balance = await stored(app_platform, account_id)
+    assert (n_messages, n_campaigns) == (sends + 3 * campaigns_sent, campaigns_sent)
+    assert (balance == before[2]) == (sends + campaigns_sent == 0)
 
     # a JWT's requests count for the same account (login itself is a request)
     await asyncio.sleep(1.5)  # a token back (the shared bucket may count refills up to one exchange late)
