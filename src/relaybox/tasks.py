@@ -50,7 +50,7 @@ async def acquire_within(semaphore: asyncio.Semaphore, timeout: float) -> bool:
             semaphore.release()
         waiter.cancel()
         raise
-    if done:
+    if done or (waiter.done() and not waiter.cancelled()):  # (acquired just as the time ran out)
         return True
     waiter.cancel()  # Semaphore.acquire hands a slot it was given as it was cancelled to the next waiter
     return False

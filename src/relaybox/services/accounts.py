@@ -10,7 +10,7 @@ from relaybox.domain.rules import RuleViolation
 from relaybox.domain.webhook_urls import check_webhook_url, parse_networks
 from relaybox.errors import AccountBlocked, ValidationFailed
 from relaybox.services.auth import KEY_PATTERN, new_api_key
-from relaybox.services.platform import Platform
+from relaybox.services.platform import Platform, read_account
 from relaybox.store import accounts as accounts_store
 
 
@@ -74,8 +74,7 @@ async def get_account(platform: Platform, caller: Caller) -> Account:
 
     Raises AccountBlocked if it is not in the store, as authentication does for a gone account
     (accounts are never deleted: a token that outlived a store restored from an older backup)."""
-    async with platform.db.read() as conn:
-        account = await accounts_store.get_account(conn, caller.account_id)
+    account = await read_account(platform, caller.account_id)
     if account is None:
         raise AccountBlocked()
     return account

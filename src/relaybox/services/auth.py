@@ -19,7 +19,7 @@ import jwt
 from relaybox.domain.models import Caller
 from relaybox.domain.timefmt import utcnow
 from relaybox.errors import AccountBlocked, Unauthenticated
-from relaybox.services.platform import Platform
+from relaybox.services.platform import Platform, read_account
 from relaybox.store import accounts as accounts_store
 from relaybox.tasks import SingleFlight
 
@@ -82,10 +82,6 @@ class Authenticator:
         async with self.platform.db.read() as conn:
             return await lookup(conn, name, utcnow())
 
-    async def _read_account(self, account_id: int):
-        async with self.platform.db.read() as conn:
-            return await accounts_store.get_account(conn, account_id)
-
     def _remember(self, cache: dict, name, grant: Grant | None, now: float) -> Caller | None:
         """Cache a lookup for `cache_seconds`, or until the key's planned revocation if that comes first."""
         expires = now + self.cache_seconds
@@ -100,7 +96,7 @@ class Authenticator:
     async def _check_active(self, account_id: int, now: float) -> None:
         cached = self._accounts.get(account_id)
         if cached is None or cached[0] < now:
-            account = await self._flights.run(("account", account_id), lambda: self._read_account(account_id))
+            account = await self._flights.run(("account", account_id), lambda: read_account(self.platform, account_id))
             blocked = account is None or account.blocked
             if len(self._accounts) > _CACHE_MAX:
                 self._accounts.clear()

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from relaybox.config import Settings
+from relaybox.domain.models import Account
 from relaybox.domain.pricing import PriceBook
 from relaybox.domain.timefmt import utcnow
+from relaybox.store import accounts as accounts_store
 from relaybox.store.db import Database
 from relaybox.tasks import SingleFlight
 
@@ -62,3 +64,10 @@ async def migrate_store(db: Database) -> tuple[str | None, str]:
         async with db.write() as conn:
             await seed_price_list(conn)
         return before, await current_revision(db)
+
+
+async def read_account(platform: Platform, account_id: int) -> Account | None:
+    """The account as stored now, or None if there is none: the one read behind the caches of
+    authentication and of the send path, and `accounts.get_account`."""
+    async with platform.db.read() as conn:
+        return await accounts_store.get_account(conn, account_id)

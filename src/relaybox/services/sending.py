@@ -21,7 +21,7 @@ from relaybox.domain.webhook_urls import check_webhook_url, parse_networks
 from relaybox.errors import AccountBlocked, DuplicateRequest, FieldError, InsufficientFunds, LegacyCode, ValidationFailed
 from relaybox.observability.metrics import count_stored
 from relaybox.services import contacts
-from relaybox.services.platform import Platform
+from relaybox.services.platform import Platform, read_account
 from relaybox.services.rate_limits import MessagesTaken
 from relaybox.services.recipients import Prepared, Recipient, prepare
 from relaybox.services.single_sends import PendingSend, SingleSendQueue, stop_listed_error
@@ -95,18 +95,13 @@ async def load_account(platform: Platform, caller: Caller) -> Account:
     cached = platform.account_cache.get(caller.account_id)
     if cached is not None and cached[0] > now:
         return cached[1]
-    account = await platform.flights.run(("account", caller.account_id), lambda: _read_account(platform, caller.account_id))
+    account = await platform.flights.run(("account", caller.account_id), lambda: read_account(platform, caller.account_id))
     if account is None:  # accounts are never deleted: a token that outlived a store restored from a backup
         raise AccountBlocked()
     if len(platform.account_cache) > 10000:
         platform.account_cache.clear()
     platform.account_cache[caller.account_id] = (now + ACCOUNT_CACHE_SECONDS, account)
     return account
-
-
-async def _read_account(platform: Platform, account_id: int) -> Account | None:
-    async with platform.db.read() as conn:
-        return await accounts_store.get_account(conn, account_id)
 
 
 @lru_cache(maxsize=4096)
